@@ -1,0 +1,203 @@
+"""Command line: parses, calls the API, prints errors as one line. ``main(argv)`` runs in-process."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import warnings
+from typing import Any
+
+from .config import GeneratorConfig, TrainConfig, load_toml
+from .errors import BrushworkError
+
+HELP = {
+    "content": "folder of photos (searched recursively)",
+    "style": "one painting (image file) or a folder of an artist's paintings",
+    "output": "model file to write (.safetensors)",
+    "name": "style name stored in the model (default: style file/folder name)",
+    "description": "one-line description stored in the model",
+    "run_dir": "folder for samples, checkpoints and TensorBoard logs (default: runs/NAME)",
+    "iterations": "training steps",
+    "batch_size": "photos per step",
+    "crop": "training crop size in pixels",
+    "style_size": "longer side of a single painting when its style is measured",
+    "lr_g": "generator learning rate (Adam)",
+    "lr_d": "discriminator learning rate (Adam)",
+    "content_weight": "weight of the content loss (relative feature error)",
+    "style_weight": "weight of the Gram style loss (relative, per layer)",
+    "adversarial_weight": "weight of the adversarial loss (0 disables the discriminator)",
+    "tv_weight": "weight of the total-variation loss",
+    "adversarial_start": "fraction of the iterations trained before the adversarial loss starts",
+    "content_layer": "VGG-19 layer of the content loss",
+    "style_layers": "VGG-19 layers of the style loss",
+    "style_layer_weights": "one weight per style layer",
+    "backbone": "feature network weights: auto, imagenet or random",
+    "vgg_weights": "local copy of torchvision's VGG-19 ImageNet weights (vgg19-dcbb9e9d.pth)",
+    "seed": "random seed",
+    "device": "auto, cpu, cuda or mps",
+    "precision": "feature-network precision: auto (bf16 where the hardware is fast at it), fp32 or bf16",
+    "sample_every": "save a sample grid every N steps",
+    "checkpoint_every": "save a checkpoint every N steps",
+    "channels": "generator width",
+    "res_blocks": "generator residual blocks",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        raise BrushworkError(f"{self.prog}: {message}")
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig/GeneratorConfig field; absent flags stay absent (SUPPRESS)."""
+    fields = [f for f in dataclasses.fields(TrainConfig) if f.name != "generator"]
+    fields += dataclasses.fields(GeneratorConfig)
+    for f in fields:
+        default = f.default if f.default is not dataclasses.MISSING else None
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(default, tuple):
+            kind = type(default[0]) if default else str
+            parser.add_argument(flag, nargs="+", type=kind, default=argparse.SUPPRESS, help=HELP.get(f.name))
+        else:
+            parser.add_argument(flag, type=type(default), default=argparse.SUPPRESS, help=HELP.get(f.name))
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="brushwork", description="GAN-based, content-preserving style transfer.")
+    from .version import __version__
+
+    parser.add_argument("--version", action="version", version=f"brushwork {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a style model from a painting or a collection")
+    train.add_argument("--config", help="TOML file with training options (flags override it)")
+    train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.pt")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_config_flags(train)
+
+    stylize = commands.add_parser("stylize", help="stylize photos with a model file or a bundled style")
+    stylize.add_argument("model", help="model file (.safetensors) or bundled style name (see `brushwork styles`)")
+    stylize.add_argument("inputs", nargs="+", help="image files or folders (recursive)")
+    stylize.add_argument("-o", "--output", required=True, help="output image (one input) or folder")
+    stylize.add_argument("--max-size", type=int, help="resize so the longer side is at most this (default: keep)")
+    stylize.add_argument("--format", help="output format for folder runs, e.g. png or jpg (default: input's)")
+    stylize.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    stylize.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    info = commands.add_parser("info", help="print a model file's metadata")
+    info.add_argument("model", help="model file or bundled style name")
+    info.add_argument("--json", action="store_true", help="print the full metadata as JSON")
+
+    commands.add_parser("styles", help="list the bundled styles")
+    return parser
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    from .train import checkpoint_config
+
+    values: dict[str, Any] = {}
+    if args.resume:
+        values = checkpoint_config(args.resume)
+    elif args.config:
+        values = load_toml(args.config)
+    generator = dict(values.pop("generator", {}) or {})
+    for f in dataclasses.fields(GeneratorConfig):
+        if f.name in vars(args):
+            generator[f.name] = getattr(args, f.name)
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in vars(args) and f.name != "generator":
+            values[f.name] = getattr(args, f.name)
+    return TrainConfig.from_dict({**values, "generator": generator}, source=args.config or "options")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    config = _train_config(args)
+    result = train(config, resume=args.resume, progress=not args.quiet)
+    rate = (result.steps / result.seconds) if result.seconds else 0.0
+    print(f"wrote {result.model_path} ({result.steps} steps, {result.seconds:.0f} s, {rate:.2f} it/s, backbone {result.backbone})")
+    return 0
+
+
+def _run_stylize(args: argparse.Namespace) -> int:
+    from .stylize import Stylizer, stylize_paths
+
+    if args.max_size is not None and args.max_size < 1:
+        raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
+    stylizer = Stylizer.from_file(args.model, device=args.device)
+    report = stylize_paths(stylizer, args.inputs, args.output, args.max_size, args.format, progress=not args.quiet)
+    for line in report.failed:
+        print(f"brushwork: failed: {line}", file=sys.stderr)
+    print(f"stylized {len(report.written)} image(s) with {stylizer.name}" + (f"; {len(report.failed)} failed" if report.failed else ""))
+    if len(report.written) == 1 and not report.failed:
+        print(f"wrote {report.written[0]}")
+    return 1 if report.failed else 0
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    from .modelfile import read_metadata
+    from .styles import resolve_model
+
+    path = resolve_model(args.model)
+    info = read_metadata(path)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    train_config = info.get("train_config", {})
+    rows = [
+        ("file", str(path)),
+        ("style", info.get("style_name")),
+        ("description", info.get("description")),
+        ("kind", info.get("style_kind")),
+        ("backbone", f"{info.get('backbone')} ({info.get('backbone_id')})"),
+        ("generator", ", ".join(f"{k}={v}" for k, v in info.get("generator", {}).items())),
+        ("trained", f"{info.get('steps')} steps, {info.get('train_seconds')} s on {info.get('device')}"),
+        ("crop / batch", f"{train_config.get('crop')} px / {train_config.get('batch_size')}"),
+        ("weights", ", ".join(f"{k}={train_config.get(k + '_weight')}" for k in ("content", "style", "adversarial", "tv"))),
+        ("format", f"{info.get('format')} v{info.get('format_version')}, brushwork {info.get('brushwork_version')}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def _run_styles(args: argparse.Namespace) -> int:
+    from .modelfile import read_metadata
+    from .styles import bundled_styles
+
+    styles = bundled_styles()
+    if not styles:
+        print("no bundled styles installed")
+        return 0
+    width = max(map(len, styles))
+    for name, path in styles.items():
+        print(f"{name:<{width}}  {read_metadata(path).get('description', '')}")
+    return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"brushwork: warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `brushwork` command. Returns the exit status."""
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            args = _build_parser().parse_args(argv)
+            runner = {"train": _run_train, "stylize": _run_stylize, "info": _run_info, "styles": _run_styles}
+            return runner[args.command](args)
+    except BrushworkError as exc:
+        print(f"brushwork: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("brushwork: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Dataclass configs. Both are saved inside model files and checkpoints, so a model can be
+rebuilt (and a run resumed) from the file alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import BrushworkError
+from .features import BACKBONES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+@dataclass
+class GeneratorConfig:
+    """Shape of the feed-forward generator (see models/generator.py)."""
+
+    channels: int = 32  # width at 1/2 resolution; 2x that at 1/4 where the residual blocks run
+    res_blocks: int = 5
+    cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
+
+
+@dataclass
+class TrainConfig:
+    """Everything `brushwork train` needs. Field names are also the TOML keys and CLI flags."""
+
+    content: str = ""
+    style: str = ""  # one painting, or a folder of an artist's paintings
+    output: str = "style.safetensors"
+    name: str = ""  # style name recorded in the model; defaults to the style file/folder stem
+    description: str = ""
+    run_dir: str = ""  # samples, checkpoints, TensorBoard logs; defaults to runs/<name>
+    iterations: int = 2000
+    batch_size: int = 4
+    crop: int = 128
+    style_size: int = 512  # longer side of a single painting when its Gram target is taken
+    lr_g: float = 1e-3
+    lr_d: float = 2e-4
+    content_weight: float = 1.0
+    style_weight: float = 5.0
+    adversarial_weight: float = 0.05
+    tv_weight: float = 0.0
+    adversarial_start: float = 0.2  # fraction of iterations trained without the GAN term first
+    content_layer: str = "relu4_2"
+    style_layers: tuple[str, ...] = STYLE_LAYERS
+    style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
+    backbone: str = "auto"
+    vgg_weights: str = ""
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"  # feature network precision: auto, fp32 or bf16
+    sample_every: int = 200
+    checkpoint_every: int = 500
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+
+    def validate(self) -> None:
+        """Raise BrushworkError naming the first option that is out of range."""
+        positive = ("iterations", "batch_size", "crop", "style_size", "sample_every", "checkpoint_every")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise BrushworkError(f"--{name.replace('_', '-')} must be positive (got {getattr(self, name)})")
+        if self.crop < 32:
+            raise BrushworkError(f"--crop must be at least 32 pixels (got {self.crop})")
+        for name in ("lr_g", "lr_d"):
+            if not 0 < getattr(self, name) <= 1:
+                raise BrushworkError(f"--{name.replace('_', '-')} must be in (0, 1] (got {getattr(self, name)})")
+        for name in ("content_weight", "style_weight", "adversarial_weight", "tv_weight"):
+            if getattr(self, name) < 0:
+                raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")
+        if not 0 <= self.adversarial_start <= 1:
+            raise BrushworkError(f"--adversarial-start must be in [0, 1] (got {self.adversarial_start})")
+        if len(self.style_layer_weights) != len(self.style_layers):
+            raise BrushworkError(
+                f"--style-layer-weights has {len(self.style_layer_weights)} values "
+                f"for {len(self.style_layers)} style layers"
+            )
+        if self.generator.channels < 4 or self.generator.res_blocks < 0:
+            raise BrushworkError("generator channels must be >= 4 and res_blocks >= 0")
+        if self.backbone not in BACKBONES:
+            raise BrushworkError(f"--backbone must be one of {', '.join(BACKBONES)} (got {self.backbone!r})")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise BrushworkError(f"--precision must be auto, fp32 or bf16 (got {self.precision!r})")
+        if not self.content:
+            raise BrushworkError("--content is required (a folder of photos)")
+        if not self.style:
+            raise BrushworkError("--style is required (a painting or a folder of paintings)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "config") -> "TrainConfig":
+        """Build from plain values (TOML, JSON); unknown keys are an error naming `source`."""
+        values = dict(values)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise BrushworkError(f"{source}: unknown option(s) {', '.join(unknown)}")
+        generator = values.pop("generator", None) or {}
+        if isinstance(generator, dict):
+            gen_known = {f.name for f in dataclasses.fields(GeneratorConfig)}
+            bad = sorted(set(generator) - gen_known)
+            if bad:
+                raise BrushworkError(f"{source}: unknown generator option(s) {', '.join(bad)}")
+            generator = GeneratorConfig(**generator)
+        for key in ("style_layers", "style_layer_weights"):
+            if key in values:
+                values[key] = tuple(values[key])
+        try:
+            return cls(generator=generator, **values)
+        except TypeError as exc:
+            raise BrushworkError(f"{source}: {exc}") from None
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config file into a dict, with a one-line error for missing/bad files."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise BrushworkError(f"{path}: no such config file") from None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BrushworkError(f"{path}: not a valid TOML config ({exc})") from None

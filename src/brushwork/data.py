@@ -1,0 +1,370 @@
+"""Image files in and out: finding, decoding, saving, and random training crops.
+
+Images are float tensors in [0, 1] of shape N×3×H×W. Every problem a user's file can
+cause becomes a one-line :class:`~brushwork.errors.BrushworkError` naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from brushwork.errors import BrushworkError
+
+__all__ = [
+    "IMAGE_EXTENSIONS", "ImageFileError", "RandomCrops", "find_images", "load_image",
+    "open_image", "pil_to_tensor", "save_image", "tensor_to_pil",
+]
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+
+# Output suffix -> PIL format name; the insertion order is the order shown to users.
+_OUTPUT_FORMATS = {
+    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
+    ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
+}
+_ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
+_QUALITY_FORMATS = frozenset({"JPEG", "WEBP"})
+
+
+class ImageFileError(BrushworkError):
+    """An image file that cannot be read; ``path`` and ``reason`` are kept separately."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def _one_line(exc: BaseException) -> str:
+    """The text of ``exc`` squeezed onto one line (OSError: just its strerror)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def find_images(root: str | os.PathLike[str]) -> list[Path]:
+    """Image files at ``root``: the file itself, or every image below a folder.
+
+    Suffixes match :data:`IMAGE_EXTENSIONS` case-insensitively; hidden files and folders
+    (names starting with '.') below ``root`` are skipped. The result is sorted and may
+    be empty.
+    """
+    root = Path(root)
+    if root.is_file():
+        return [root] if root.suffix.lower() in IMAGE_EXTENSIONS else []
+    if not root.is_dir():
+        raise BrushworkError(f"{root}: no such file or directory")
+    found = []
+    # os.walk rather than rglob so hidden folders are pruned instead of walked.
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        found.extend(
+            Path(folder, name)
+            for name in filenames
+            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS
+        )
+    return sorted(found)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn whatever the OS or PIL raises for a bad file into an :class:`ImageFileError`."""
+    try:
+        with warnings.catch_warnings():
+            # PIL only warns between 1x and 2x the limit; refuse those images too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except BrushworkError:
+        raise
+    except FileNotFoundError:
+        raise ImageFileError(path, "no such file or directory") from None
+    except PermissionError:
+        raise ImageFileError(path, "permission denied") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{found[1]} pixels" if found else "too many pixels"
+        limit = f"PIL.Image.MAX_IMAGE_PIXELS is {Image.MAX_IMAGE_PIXELS}"
+        raise ImageFileError(path, f"image too large ({pixels}; {limit})") from None
+    except UnidentifiedImageError:
+        raise ImageFileError(path, "not an image file, or its header is corrupt") from None
+    # Decoders report damage with a zoo of exception types.
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
+        raise ImageFileError(path, f"file is truncated or corrupt ({_one_line(exc)})") from None
+
+
+def _open_lazy(path: Path) -> Image.Image:
+    """``Image.open`` (header only) after the checks PIL reports badly; use in ``_reading``."""
+    if path.is_dir():
+        raise ImageFileError(path, "is a directory, not an image file")
+    if path.stat().st_size == 0:
+        raise ImageFileError(path, "file is empty")
+    return Image.open(path)
+
+
+def _to_rgb_or_rgba(img: Image.Image) -> Image.Image:
+    """``img`` converted to "RGBA" if it carries transparency, else to "RGB" (a copy)."""
+    if img.mode == "I" or img.mode.startswith("I;16"):
+        # convert("RGB") would clip 16-bit values at 255 instead of scaling them.
+        gray = np.asarray(img).astype(np.float32) / 257.0
+        return _gray_to_rgb(gray)
+    if img.mode == "F":
+        gray = np.nan_to_num(np.asarray(img, dtype=np.float32))
+        return _gray_to_rgb(gray * 255.0 if gray.size and gray.max() <= 1.0 else gray)
+    if img.mode == "La":  # PIL cannot go from premultiplied La straight to RGBA
+        img = img.convert("LA")
+    return img.convert("RGBA" if img.has_transparency_data else "RGB")
+
+
+def _gray_to_rgb(gray: np.ndarray) -> Image.Image:
+    """An "RGB" image from an H×W array of grey levels on the 0..255 scale."""
+    return Image.fromarray(np.clip(np.rint(gray), 0, 255).astype(np.uint8)).convert("RGB")
+
+
+def _fit(
+    size: tuple[int, int], max_long: int | None = None, min_short: int | None = None
+) -> tuple[int, int] | None:
+    """The downscaled (w, h) with long side ``max_long`` or else short side ``min_short``.
+
+    None when the image is already small enough: this never upsizes.
+    """
+    w, h = size
+    if max_long is not None and max(w, h) > max_long:
+        scale = max_long / max(w, h)
+    elif min_short is not None and min(w, h) > min_short:
+        scale = min_short / min(w, h)
+    else:
+        return None
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _decode(
+    path: str | os.PathLike[str], max_long: int | None = None, min_short: int | None = None
+) -> Image.Image:
+    """Decode, orient, convert to RGB/RGBA and downscale as :func:`_fit` says."""
+    path = Path(path)
+    with _reading(path), _open_lazy(path) as raw:
+        target = _fit(raw.size, max_long, min_short)
+        if target is not None:
+            # JPEG only (a no-op elsewhere): decode at 1/2, 1/4 or 1/8 scale, still >= target.
+            raw.draft("RGB", target)
+        raw.load()
+        img = ImageOps.exif_transpose(raw)
+    try:
+        img = _to_rgb_or_rgba(img)
+    except ValueError:
+        raise ImageFileError(path, f"unsupported colour mode {img.mode!r}") from None
+    # Recomputed: draft and EXIF rotation both change the size.
+    target = _fit(img.size, max_long, min_short)
+    return img if target is None else img.resize(target, Image.Resampling.LANCZOS)
+
+
+def open_image(path: str | os.PathLike[str], max_size: int | None = None) -> Image.Image:
+    """Fully decode an image file into a PIL image of mode "RGB" or "RGBA".
+
+    EXIF orientation is applied; other modes are converted (16-bit and float grey are
+    rescaled, palettes with transparency become "RGBA"). With ``max_size`` the longer
+    side is downsized to at most ``max_size`` pixels (never upsized).
+
+    Raises:
+        ImageFileError: (a BrushworkError) missing, empty, non-image, corrupt,
+            truncated or oversized file.
+    """
+    return _decode(path, max_long=max_size)
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """A PIL image as a 1×3×H×W float32 tensor in [0, 1]; any alpha is dropped."""
+    if img.mode != "RGB":
+        img = _to_rgb_or_rgba(img).convert("RGB")
+    array = np.array(img, dtype=np.uint8)  # a writable copy, as torch.from_numpy wants
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+
+def tensor_to_pil(t: torch.Tensor) -> Image.Image:
+    """A 1×3×H×W or 3×H×W tensor (clamped to [0, 1]) as an "RGB" PIL image."""
+    if t.dim() == 4 and t.shape[0] == 1:
+        t = t[0]
+    if t.dim() != 3 or t.shape[0] != 3:
+        raise ValueError(f"expected a 1x3xHxW or 3xHxW tensor, got shape {tuple(t.shape)}")
+    t = torch.nan_to_num(t.detach().float().cpu(), nan=0.0).clamp(0.0, 1.0)
+    array = t.mul(255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return Image.fromarray(array)
+
+
+def load_image(path: str | os.PathLike[str], max_size: int | None = None) -> torch.Tensor:
+    """:func:`open_image` as a 1×3×H×W float32 tensor in [0, 1], alpha dropped."""
+    return pil_to_tensor(open_image(path, max_size))
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it, so it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def save_image(
+    image: torch.Tensor | Image.Image,
+    path: str | os.PathLike[str],
+    alpha: Image.Image | None = None,
+    quality: int = 95,
+) -> None:
+    """Write ``image`` (1×3×H×W / 3×H×W tensor or PIL image) atomically to ``path``.
+
+    The format follows the suffix. ``alpha`` (a PIL "L" image of the same size) is
+    attached for PNG, WEBP and TIFF and dropped for JPEG and BMP. ``quality`` applies
+    to JPEG and WEBP. Parent folders are created; an existing file is only replaced
+    once the new one is complete.
+    """
+    path = Path(path)
+    fmt = _OUTPUT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        choices = ", ".join(_OUTPUT_FORMATS)
+        raise BrushworkError(f"{path}: unsupported output format '{path.suffix}' (use {choices})")
+    img = image if isinstance(image, Image.Image) else tensor_to_pil(image)
+    if alpha is not None:
+        if alpha.size != img.size:
+            raise ValueError(f"alpha is {alpha.size}, image is {img.size}")
+        img = img.convert("RGB")  # a copy, so putalpha leaves the caller's image alone
+        img.putalpha(alpha.convert("L"))
+    img = _to_rgb_or_rgba(img)
+    if img.mode == "RGBA" and fmt not in _ALPHA_FORMATS:
+        img = img.convert("RGB")
+    params = {"quality": quality} if fmt in _QUALITY_FORMATS else {}
+
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Hidden name in the same folder: os.replace is atomic within one file system.
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as f:
+            img.save(f, format=fmt, **params)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise BrushworkError(f"{path}: cannot write image ({_one_line(exc)})") from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+class RandomCrops:
+    """Random square training crops drawn from a pool of image files.
+
+    Each crop comes from a uniformly chosen image rescaled so its shorter side is a
+    random integer in ``short_side`` (at least ``crop``, so small images are upscaled),
+    with a random ``crop``×``crop`` window and a horizontal flip half the time. All
+    randomness comes from the generator passed to :meth:`sample`, so runs resume exactly.
+
+    Files are decoded once (JPEG draft mode, short side capped at ``short_side[1]``) and
+    kept as uint8 tensors while they fit in ``cache_bytes``. Unreadable files are left
+    out and listed with their reasons in ``skipped``.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        crop: int,
+        short_side: tuple[int, int],
+        cache_bytes: int = 1 << 30,
+    ) -> None:
+        lo, hi = short_side
+        if crop < 1 or lo < 1 or lo > hi:
+            raise BrushworkError(f"bad crop settings: crop={crop}, short_side={short_side} "
+                                 "(need crop >= 1 and 1 <= min <= max)")
+        self.crop = crop
+        self.short_side = (lo, hi)
+        self.cache_bytes = cache_bytes
+        self.skipped: list[tuple[Path, str]] = []
+        self._given = [Path(p) for p in paths]
+        self._cache: dict[Path, torch.Tensor] = {}
+        self._cached_bytes = 0
+        self._pool: list[Path] = []
+        for path in self._given:
+            try:
+                with _reading(path), _open_lazy(path):
+                    pass  # the header parsed; decoding waits until the image is drawn
+            except ImageFileError as exc:
+                self.skipped.append((path, exc.reason))
+            else:
+                self._pool.append(path)
+        self._check_pool()
+
+    def __len__(self) -> int:
+        """Number of usable images."""
+        return len(self._pool)
+
+    def _check_pool(self) -> None:
+        if self._pool:
+            return
+        if not self._given:
+            raise BrushworkError("no training images given")
+        try:
+            where = os.path.commonpath([p.parent for p in self._given]) or "."
+        except ValueError:  # a mix of absolute and relative paths
+            where = "training images"
+        path, reason = self.skipped[0]
+        raise BrushworkError(
+            f"{where}: no readable images (of {len(self._given)} files; "
+            f"e.g. {path.name}: {reason})"
+        )
+
+    def _pixels(self, path: Path) -> torch.Tensor:
+        """The decoded 3×H×W uint8 image, from the cache when possible."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached
+        img = _decode(path, min_short=self.short_side[1]).convert("RGB")
+        pixels = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).contiguous()
+        size = pixels.numel() * pixels.element_size()
+        if self._cached_bytes + size <= self.cache_bytes:
+            self._cache[path] = pixels
+            self._cached_bytes += size
+        return pixels
+
+    def _draw_image(self, generator: torch.Generator) -> torch.Tensor:
+        """A uniformly chosen usable image; files that fail to decode leave the pool."""
+        while True:
+            self._check_pool()
+            index = int(torch.randint(len(self._pool), (1,), generator=generator))
+            path = self._pool[index]
+            try:
+                return self._pixels(path)
+            except ImageFileError as exc:
+                del self._pool[index]
+                self.skipped.append((path, exc.reason))
+                warnings.warn(f"skipping {exc}", stacklevel=3)
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+        """A batch_size×3×crop×crop float32 batch in [0, 1] (``generator`` on the CPU)."""
+        lo, hi = self.short_side
+        crops = []
+        for _ in range(batch_size):
+            pixels = self._draw_image(generator)
+            short = max(int(torch.randint(lo, hi + 1, (1,), generator=generator)), self.crop)
+            _, h, w = pixels.shape
+            # Cut the source window that becomes the crop once the short side is
+            # `short`, then resize only that: same result, far less work.
+            side = min(max(1, round(self.crop * min(h, w) / short)), h, w)
+            y = int(torch.randint(h - side + 1, (1,), generator=generator))
+            x = int(torch.randint(w - side + 1, (1,), generator=generator))
+            window = pixels[:, y : y + side, x : x + side].unsqueeze(0).float()
+            patch = F.interpolate(window, size=(self.crop, self.crop), mode="bilinear",
+                                  align_corners=False, antialias=True)
+            if bool(torch.rand((), generator=generator) < 0.5):
+                patch = patch.flip(-1)
+            crops.append(patch)
+        return torch.cat(crops).div_(255.0).clamp_(0.0, 1.0)

@@ -1,0 +1,133 @@
+"""Style model files: one ``.safetensors`` file with the generator weights and JSON metadata.
+
+The metadata (architecture config, style name, backbone, training config, version, a small
+thumbnail of the style) is enough to rebuild the generator from the file alone. Loading
+never unpickles: a pickle passed as a model is recognised by its first bytes and refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .config import GeneratorConfig
+from .errors import BrushworkError
+from .models.generator import Generator
+from .version import __version__
+
+FORMAT_NAME = "brushwork-style-model"
+FORMAT_VERSION = 1
+THUMBNAIL_SIZE = 96
+# Pickle protocol 2+ starts with 0x80; torch.save's zip container with "PK".
+_PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename over `path`, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def thumbnail_base64(image: Image.Image, size: int = THUMBNAIL_SIZE) -> str:
+    """A small JPEG of `image` as base64 text, for the model's metadata."""
+    thumb = image.convert("RGB")
+    thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    thumb.save(buffer, format="JPEG", quality=85)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def save_model(path: str | Path, generator: Generator, metadata: dict[str, Any]) -> None:
+    """Write `generator` and `metadata` (JSON-serialisable) atomically to `path`."""
+    path = Path(path)
+    info = dict(metadata)
+    info.update(
+        format=FORMAT_NAME,
+        format_version=FORMAT_VERSION,
+        brushwork_version=__version__,
+        generator=vars(generator.config).copy(),
+    )
+    tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in generator.state_dict().items()}
+    header = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "brushwork": json.dumps(info)}
+    try:
+        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
+    except OSError as exc:
+        raise BrushworkError(f"{path}: cannot write model ({exc.strerror or exc})") from None
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata of a brushwork model file, checked for format and version."""
+    path = Path(path)
+    _check_not_pickle(path)
+    try:
+        with open(path, "rb") as handle:
+            header_len = int.from_bytes(handle.read(8), "little")
+            if not 2 <= header_len <= 100_000_000:
+                raise ValueError("bad header length")
+            header = json.loads(handle.read(header_len))
+    except (ValueError, UnicodeDecodeError):
+        raise BrushworkError(f"{path}: not a brushwork model (not a .safetensors file)") from None
+    meta = header.get("__metadata__") or {}
+    if meta.get("format") != FORMAT_NAME:
+        raise BrushworkError(f"{path}: a .safetensors file but not a brushwork style model")
+    try:
+        version = int(meta.get("format_version", "0"))
+        info = json.loads(meta["brushwork"])
+    except (ValueError, KeyError):
+        raise BrushworkError(f"{path}: brushwork model metadata is damaged") from None
+    if version > FORMAT_VERSION:
+        raise BrushworkError(
+            f"{path}: made by a newer brushwork (model format {version}; this version reads up to "
+            f"{FORMAT_VERSION}); upgrade brushwork"
+        )
+    return info
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Generator, dict[str, Any]]:
+    """Rebuild the generator from a model file. Returns (generator in eval mode, metadata)."""
+    path = Path(path)
+    info = read_metadata(path)
+    try:
+        generator = Generator(GeneratorConfig(**info["generator"]))
+        weights = load_file(path, device="cpu")
+        generator.load_state_dict(weights)
+    except (KeyError, TypeError, RuntimeError, SafetensorError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BrushworkError(f"{path}: damaged brushwork model ({first_line})") from None
+    return generator.to(device).eval().requires_grad_(False), info
+
+
+def _check_not_pickle(path: Path) -> None:
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(8)
+    except FileNotFoundError:
+        raise BrushworkError(f"{path}: no such model file") from None
+    except IsADirectoryError:
+        raise BrushworkError(f"{path}: is a directory, not a model file") from None
+    except OSError as exc:
+        raise BrushworkError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not start:
+        raise BrushworkError(f"{path}: empty file, not a brushwork model")
+    if start.startswith(_PICKLE_MAGIC):
+        raise BrushworkError(
+            f"{path}: a pickle/PyTorch checkpoint, not a brushwork model; refusing to load it "
+            "(unpickling can run code; models travel as .safetensors)"
+        )

@@ -1,0 +1,4 @@
+from .discriminator import MultiScaleDiscriminator
+from .generator import Generator
+
+__all__ = ["Generator", "MultiScaleDiscriminator"]

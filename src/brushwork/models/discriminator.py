@@ -1,0 +1,43 @@
+"""Multi-scale patch discriminator.
+
+Each scale is a small spectral-norm PatchGAN that classifies overlapping patches, so it
+judges local texture (brush strokes, colour mixtures) rather than the whole picture: with a
+single painting it cannot memorise the composition, and the scales (full, 1/2, 1/4) see
+patches of about 26, 52 and 104 pixels (receptive fields).
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+def _patch_net(channels: int) -> nn.Sequential:
+    c = channels
+    return nn.Sequential(
+        spectral_norm(nn.Conv2d(3, c, 4, stride=2, padding=1)),
+        nn.LeakyReLU(0.2),
+        spectral_norm(nn.Conv2d(c, 2 * c, 4, stride=2, padding=1)),
+        nn.LeakyReLU(0.2),
+        spectral_norm(nn.Conv2d(2 * c, 4 * c, 3, stride=1, padding=1)),
+        nn.LeakyReLU(0.2),
+        spectral_norm(nn.Conv2d(4 * c, 1, 3, stride=1, padding=1)),
+    )
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """``forward(images: N×3×H×W in [0, 1]) -> list of N×1×h_s×w_s patch logits, one per scale``."""
+
+    def __init__(self, scales: int = 3, channels: int = 32):
+        super().__init__()
+        self.nets = nn.ModuleList([_patch_net(channels) for _ in range(scales)])
+
+    def forward(self, images: Tensor) -> list[Tensor]:
+        x = images * 2 - 1
+        outputs = []
+        for index, net in enumerate(self.nets):
+            if index:
+                x = F.avg_pool2d(x, 2)
+            outputs.append(net(x))
+        return outputs

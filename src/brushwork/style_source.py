@@ -1,0 +1,95 @@
+"""A style to train on: one painting, or a folder of an artist's paintings (a collection).
+
+It supplies the two things training needs from the style: Gram-matrix targets (taken once,
+outside the training loop) and random crops of real paintings for the discriminator.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from .data import RandomCrops, find_images, load_image, open_image
+from .errors import BrushworkError
+from .features import VGGFeatures
+from .losses import gram_matrix
+from .modelfile import thumbnail_base64
+
+# Enough paintings for a stable mean Gram of a collection without loading thousands.
+MAX_GRAM_IMAGES = 64
+
+
+@dataclass
+class StyleSource:
+    name: str
+    paths: list[Path]
+    is_collection: bool
+    style_size: int
+    real_crops: RandomCrops
+
+    @property
+    def kind(self) -> str:
+        return "collection" if self.is_collection else "painting"
+
+    def thumbnail(self) -> str:
+        return thumbnail_base64(open_image(self.paths[0]))
+
+    @torch.no_grad()
+    def gram_targets(self, vgg: VGGFeatures, layers: tuple[str, ...], device: torch.device) -> dict[str, Tensor]:
+        """Mean Gram matrix per layer over the style image(s): layer -> 1×C×C."""
+        step = max(1, len(self.paths) // MAX_GRAM_IMAGES)
+        chosen = self.paths[::step][:MAX_GRAM_IMAGES]
+        sums: dict[str, Tensor] = {}
+        used = 0
+        for path in chosen:
+            try:
+                image = load_image(path, max_size=self.style_size).to(device)
+            except BrushworkError as exc:
+                if not self.is_collection:
+                    raise
+                warnings.warn(f"skipping style image {exc}")
+                continue
+            used += 1
+            features = vgg(image)
+            for layer in layers:
+                gram = gram_matrix(features[layer])
+                sums[layer] = sums[layer] + gram if layer in sums else gram
+        if not used:
+            raise BrushworkError(f"{self.paths[0].parent}: no readable style images")
+        return {layer: total / used for layer, total in sums.items()}
+
+
+def load_style(path: str | Path, crop: int, style_size: int, name: str = "") -> StyleSource:
+    """Open a painting (file) or a collection (folder) for training.
+
+    A single painting is seen by the discriminator as crops at scales from half to full
+    `style_size`, so it learns strokes and colour, not the composition. A collection keeps
+    its paintings near their own size (they are usually small, e.g. 256 px).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BrushworkError(f"{path}: no such style image or folder")
+    paths = find_images(path)
+    if not paths:
+        raise BrushworkError(f"{path}: no images found (jpg, png, webp, bmp, tiff)")
+    is_collection = path.is_dir()
+    if is_collection:
+        short_side = (crop, max(crop, 2 * crop))
+    else:
+        with open_image(paths[0]) as image:
+            width, height = image.size
+        scale = min(1.0, style_size / max(width, height))
+        full_short = max(crop, round(min(width, height) * scale))
+        short_side = (max(crop, full_short // 2), full_short)
+    crops = RandomCrops(paths, crop=crop, short_side=short_side)
+    return StyleSource(
+        name=name or path.stem,
+        paths=paths,
+        is_collection=is_collection,
+        style_size=style_size,
+        real_crops=crops,
+    )

@@ -1,0 +1,172 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from brushwork.cli import main
+
+from .conftest import make_photo
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err, *needles):
+    lines = [line for line in err.strip().splitlines() if line.startswith("brushwork: error")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], err
+
+
+def test_stylize_one_file(tiny_model, tmp_path, capsys):
+    photo = make_photo(tmp_path / "photo.jpg")
+    out = tmp_path / "out.png"
+    code, stdout, _ = run(["stylize", tiny_model, photo, "-o", out], capsys)
+    assert code == 0 and "wrote" in stdout
+    with Image.open(out) as image:
+        assert image.size == (40, 32) and image.format == "PNG"
+
+
+def test_stylize_folder_mirrors_tree_and_keeps_alpha(tiny_model, photo_dir, tmp_path, capsys):
+    rgba = Image.new("RGBA", (20, 16), (200, 50, 20, 255))
+    rgba.putpixel((0, 0), (0, 0, 0, 0))
+    rgba.save(photo_dir / "sub" / "alpha.png")
+    code, _, _ = run(["stylize", tiny_model, photo_dir, "-o", tmp_path / "out", "--quiet"], capsys)
+    assert code == 0
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*"))
+    assert written == ["p0.jpg", "p1.jpg", "p2.jpg", "sub/alpha.png", "sub/deep.png"]
+    with Image.open(tmp_path / "out" / "sub" / "alpha.png") as image:
+        assert image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0 and image.getpixel((5, 5))[3] == 255
+
+
+def test_stylize_max_size_and_format(tiny_model, photo_dir, tmp_path, capsys):
+    code, _, _ = run(["stylize", tiny_model, photo_dir, "-o", tmp_path / "o", "--max-size", 20, "--format", "webp"], capsys)
+    assert code == 0
+    with Image.open(tmp_path / "o" / "p0.webp") as image:
+        assert max(image.size) == 20
+
+
+def test_batch_goes_past_bad_files_and_fails_at_the_end(tiny_model, photo_dir, tmp_path, capsys):
+    (photo_dir / "broken.jpg").write_bytes(b"not really a jpeg")
+    good = (photo_dir / "p0.jpg").read_bytes()
+    (photo_dir / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    (photo_dir / "empty.png").write_bytes(b"")
+    code, stdout, err = run(["stylize", tiny_model, photo_dir, "-o", tmp_path / "out", "--quiet"], capsys)
+    assert code != 0
+    assert "3 failed" in stdout and "stylized 4 image(s)" in stdout
+    for name in ("broken.jpg", "truncated.jpg", "empty.png"):
+        assert any(name in line for line in err.splitlines()), err
+    assert "Traceback" not in err
+    assert (tmp_path / "out" / "p2.jpg").exists()
+    assert not (tmp_path / "out" / "broken.jpg").exists()
+
+
+def _save_odd_image(path, kind):
+    if kind == "cmyk":
+        Image.new("CMYK", (16, 12), (10, 200, 30, 0)).save(path, "JPEG")
+    elif kind == "16bit":
+        Image.fromarray(np.full((12, 16), 40000, dtype=np.uint16)).save(path)
+    elif kind == "palette":
+        Image.new("RGB", (16, 12), (30, 90, 200)).convert("P").save(path)
+    elif kind == "gray":
+        Image.new("L", (16, 12), 128).save(path)
+    elif kind == "gray_alpha":
+        Image.new("LA", (16, 12), (128, 100)).save(path)
+
+
+@pytest.mark.parametrize("kind, ext", [("cmyk", "jpg"), ("16bit", "png"), ("palette", "png"), ("gray", "png"), ("gray_alpha", "png")])
+def test_unusual_modes_are_converted(tiny_model, tmp_path, capsys, kind, ext):
+    source = tmp_path / f"odd.{ext}"
+    _save_odd_image(source, kind)
+    code, _, err = run(["stylize", tiny_model, source, "-o", tmp_path / "out.png"], capsys)
+    assert code == 0, err
+    with Image.open(tmp_path / "out.png") as image:
+        assert image.size == (16, 12) and image.mode in ("RGB", "RGBA")
+
+
+def test_decompression_bomb_is_refused(tiny_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    source = make_photo(tmp_path / "big.png")
+    code, _, err = run(["stylize", tiny_model, source, "-o", tmp_path / "out.png"], capsys)
+    assert code != 0 and "big.png" in err and "too large" in err and "Traceback" not in err
+
+
+def test_model_errors(tmp_path, capsys):
+    photo = make_photo(tmp_path / "photo.jpg")
+    text = tmp_path / "model.safetensors"
+    text.write_text("hello")
+    pickle_file = tmp_path / "model.pt"
+    pickle_file.write_bytes(b"\x80\x04\x95" + b"\x00" * 20)
+    cases = [
+        (text, "not a brushwork model"),
+        (pickle_file, "refusing"),
+        (tmp_path / "missing.safetensors", "no such model file"),
+        ("no_such_style", "unknown style 'no_such_style'"),
+    ]
+    for model, message in cases:
+        code, _, err = run(["stylize", model, photo, "-o", tmp_path / "out.png"], capsys)
+        assert code != 0
+        assert_one_line_error(err, message)
+
+
+def test_unknown_style_lists_known_ones(tmp_path, capsys):
+    code, _, err = run(["stylize", "no_such_style", make_photo(tmp_path / "p.jpg"), "-o", tmp_path / "o.png"], capsys)
+    assert code != 0 and "bundled styles:" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["stylize", "M", "IN.png", "-o", "o.png", "--max-size", "0"], "--max-size"),
+        (["stylize", "M", "IN.png", "-o", "o.png", "--max-size", "abc"], "--max-size"),
+        (["stylize", "M", "IN.png", "-o", "o.png", "--device", "tpu"], "--device"),
+        (["train", "--content", "x", "--style", "y", "--iterations", "-5"], "--iterations"),
+        (["train", "--content", "x", "--style", "y", "--backbone", "alexnet"], "alexnet"),
+        (["train", "--style", "y"], "--content"),
+        (["train", "--config", "missing.toml"], "missing.toml"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_options_one_line(tmp_path, capsys, monkeypatch, tiny_model, argv, message):
+    monkeypatch.chdir(tmp_path)
+    make_photo(tmp_path / "IN.png")
+    argv = [str(tiny_model) if a == "M" else a for a in argv]
+    code, _, err = run(argv, capsys)
+    assert code != 0
+    assert_one_line_error(err, message)
+
+
+def test_output_file_needs_one_input(tiny_model, photo_dir, tmp_path, capsys):
+    code, _, err = run(["stylize", tiny_model, photo_dir, "-o", tmp_path / "x.png"], capsys)
+    assert code != 0
+    assert_one_line_error(err, "exactly one input")
+
+
+def test_info_prints_metadata(tiny_model, capsys):
+    code, out, _ = run(["info", tiny_model], capsys)
+    assert code == 0 and "tiny test style" in out and "channels=8" in out
+    code, out, _ = run(["info", tiny_model, "--json"], capsys)
+    assert code == 0 and '"style_name": "tiny"' in out
+
+
+def test_train_reads_toml_and_flags_override(tmp_path, photo_dir, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    style = make_photo(tmp_path / "painting.png", size=(40, 40), seed=3)
+    (tmp_path / "cfg.toml").write_text(
+        f'content = "{photo_dir}"\nstyle = "{style}"\niterations = 50\ncrop = 32\nbatch_size = 1\n'
+        'backbone = "random"\nstyle_size = 40\n[generator]\nchannels = 8\nres_blocks = 1\n'
+    )
+    code, out, err = run(["train", "--config", "cfg.toml", "--iterations", 3, "--output", "m.safetensors", "--quiet"], capsys)
+    assert code == 0, err
+    assert "3 steps" in out and (tmp_path / "m.safetensors").exists()
+    code, out, _ = run(["info", "m.safetensors", "--json"], capsys)
+    assert '"channels": 8' in out
+    (tmp_path / "bad.toml").write_text("iterations = 5\nbogus_option = 1\n")
+    code, _, err = run(["train", "--config", "bad.toml"], capsys)
+    assert code != 0
+    assert_one_line_error(err, "bogus_option")

@@ -1,0 +1,64 @@
+import torch
+
+from brushwork.losses import (
+    content_loss,
+    discriminator_loss,
+    generator_adversarial_loss,
+    gram_matrix,
+    style_loss,
+    total_variation_loss,
+)
+
+
+def test_gram_matrix_hand_computed():
+    # One sample, C=2, H=1, W=2: F = [[1, 2], [3, 4]]; F Fᵀ = [[5, 11], [11, 25]]; /(C·H·W)=4.
+    features = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])
+    expected = torch.tensor([[[5.0, 11.0], [11.0, 25.0]]]) / 4
+    assert torch.allclose(gram_matrix(features), expected)
+
+
+def test_gram_matrix_is_per_sample_and_symmetric():
+    features = torch.randn(3, 4, 5, 6)
+    grams = gram_matrix(features)
+    assert grams.shape == (3, 4, 4)
+    assert torch.allclose(grams, grams.transpose(1, 2))
+    assert torch.allclose(grams[1], gram_matrix(features[1:2])[0])
+
+
+def test_content_loss_known_value_and_scale():
+    a = torch.zeros(1, 2, 2, 2)
+    b = torch.ones(1, 2, 2, 2) * 3
+    assert content_loss(a, b).item() == 9.0  # mean of 3²
+    assert content_loss(a, b, scale=9.0).item() == 1.0
+    assert content_loss(b, b).item() == 0.0
+
+
+def test_style_loss_weights_and_broadcast():
+    g = {"a": torch.ones(2, 2, 2), "b": torch.zeros(2, 3, 3)}
+    targets = {"a": torch.zeros(1, 2, 2), "b": torch.full((1, 3, 3), 2.0)}
+    # layer a: MSE 1; layer b: MSE 4.
+    assert style_loss(g, targets, {"a": 1.0, "b": 1.0}).item() == 5.0
+    assert style_loss(g, targets, {"a": 2.0, "b": 0.5}).item() == 4.0
+    assert style_loss(g, targets, {"a": 1.0}).item() == 1.0
+
+
+def test_total_variation_known_value():
+    image = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])  # horizontal steps of 1, no vertical change
+    assert total_variation_loss(image).item() == 1.0
+    assert total_variation_loss(torch.ones(1, 3, 4, 4)).item() == 0.0
+
+
+def test_hinge_losses_known_values():
+    real = [torch.full((1, 1, 2, 2), 2.0)]  # beyond the margin: no loss
+    fake = [torch.full((1, 1, 2, 2), -2.0)]
+    assert discriminator_loss(real, fake).item() == 0.0
+    assert discriminator_loss([torch.zeros(1, 1, 2, 2)], [torch.zeros(1, 1, 2, 2)]).item() == 2.0
+    assert generator_adversarial_loss([torch.full((1, 1, 2, 2), 0.5)]).item() == -0.5
+
+
+def test_other_gan_objectives():
+    zeros = [torch.zeros(1, 1, 2, 2)]
+    ones = [torch.ones(1, 1, 2, 2)]
+    assert discriminator_loss(ones, zeros, "lsgan").item() == 0.0
+    assert abs(discriminator_loss(zeros, zeros, "nonsaturating").item() - 2 * torch.log(torch.tensor(2.0)).item()) < 1e-6
+    assert generator_adversarial_loss(ones, "lsgan").item() == 0.0

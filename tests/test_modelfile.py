@@ -1,0 +1,87 @@
+import json
+import pickle
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from brushwork.errors import BrushworkError
+from brushwork.modelfile import FORMAT_VERSION, load_model, read_metadata
+
+
+def test_round_trip_keeps_weights_and_metadata(tiny_model):
+    generator, info = load_model(tiny_model)
+    assert info["style_name"] == "tiny"
+    assert info["format_version"] == FORMAT_VERSION
+    assert info["generator"] == {"channels": 8, "res_blocks": 1, "cond_dim": 0}
+    assert "brushwork_version" in info
+    photo = torch.rand(1, 3, 20, 20)
+    again, _ = load_model(tiny_model)
+    assert torch.equal(generator(photo), again(photo))
+    assert not torch.allclose(generator(photo), photo, atol=1e-3)  # real weights, not identity
+
+
+def test_pickle_is_refused_without_loading(tmp_path):
+    marker = tmp_path / "was_unpickled"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    bad = tmp_path / "evil.pt"
+    bad.write_bytes(pickle.dumps(Evil(), protocol=2))
+    with pytest.raises(BrushworkError, match="pickle.*refusing") as err:
+        load_model(bad)
+    assert "evil.pt" in str(err.value)
+    assert not marker.exists()
+    torch.save({"w": torch.zeros(1)}, tmp_path / "ckpt.pth")
+    with pytest.raises(BrushworkError, match="pickle"):
+        read_metadata(tmp_path / "ckpt.pth")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "empty"), (b"hello, not a model at all", "not a brushwork model"), (b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage", "not a brushwork model")],
+)
+def test_non_models_give_clear_errors(tmp_path, content, message):
+    path = tmp_path / "thing.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(BrushworkError, match=message) as err:
+        load_model(path)
+    assert "thing.safetensors" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_missing_file_and_foreign_safetensors(tmp_path):
+    with pytest.raises(BrushworkError, match="no such model file"):
+        load_model(tmp_path / "nope.safetensors")
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"x": torch.zeros(2)}, foreign, metadata={"format": "pt"})
+    with pytest.raises(BrushworkError, match="not a brushwork style model"):
+        load_model(foreign)
+
+
+def _rewrite_metadata(src, dst, **changes):
+    from safetensors import safe_open
+
+    with safe_open(src, "pt") as handle:
+        meta = handle.metadata()
+        tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+    meta.update(changes)
+    save_file(tensors, dst, metadata=meta)
+
+
+def test_newer_format_version_is_refused(tmp_path, tiny_model):
+    newer = tmp_path / "newer.safetensors"
+    _rewrite_metadata(tiny_model, newer, format_version=str(FORMAT_VERSION + 1))
+    with pytest.raises(BrushworkError, match="newer brushwork"):
+        load_model(newer)
+
+
+def test_mismatched_weights_are_a_clear_error(tmp_path, tiny_model):
+    info = read_metadata(tiny_model)
+    info["generator"]["channels"] = 16
+    wrong = tmp_path / "wrong.safetensors"
+    _rewrite_metadata(tiny_model, wrong, brushwork=json.dumps(info))
+    with pytest.raises(BrushworkError, match="damaged brushwork model") as err:
+        load_model(wrong)
+    assert "\n" not in str(err.value)

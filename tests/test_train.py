@@ -1,0 +1,109 @@
+import pytest
+import torch
+
+from brushwork.checkpoint import read_checkpoint
+from brushwork.config import GeneratorConfig, TrainConfig
+from brushwork.errors import BrushworkError
+from brushwork.modelfile import load_model
+from brushwork.train import Trainer, train
+
+from .conftest import make_photo
+
+
+@pytest.fixture
+def config(tmp_path, photo_dir):
+    style = make_photo(tmp_path / "painting.png", size=(48, 48), seed=5)
+    return TrainConfig(
+        content=str(photo_dir),
+        style=str(style),
+        output=str(tmp_path / "out" / "model.safetensors"),
+        run_dir=str(tmp_path / "run"),
+        iterations=40,
+        batch_size=2,
+        crop=32,
+        style_size=48,
+        lr_g=3e-3,
+        backbone="random",
+        device="cpu",
+        sample_every=20,
+        checkpoint_every=20,
+        adversarial_start=0.5,
+        generator=GeneratorConfig(channels=8, res_blocks=1),
+    )
+
+
+def _mean(history, key, rows):
+    values = [h[key] for h in rows if key in h]
+    return sum(values) / len(values)
+
+
+def test_smoke_training_lowers_style_loss_and_writes_a_loadable_model(config, tmp_path):
+    result = train(config, progress=False)
+    assert result.steps == 40
+    first, last = result.history[:8], result.history[-8:]
+    assert _mean(result.history, "style", last) < _mean(result.history, "style", first)
+    assert any("adversarial" in h for h in result.history[20:])
+    assert not any("adversarial" in h for h in result.history[:20])
+    generator, info = load_model(result.model_path)
+    assert info["style_name"] == "painting" and info["backbone"] == "random" and info["steps"] == 40
+    assert info["train_config"]["crop"] == 32
+    assert info["style_thumbnail_jpeg_base64"]
+    assert generator(torch.rand(1, 3, 19, 23)).shape == (1, 3, 19, 23)
+    assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == ["step_000020.png", "step_000040.png"]
+
+
+def test_interrupted_run_resumes_at_the_same_step_with_the_same_result(config, tmp_path, monkeypatch):
+    config.iterations = 12
+    config.adversarial_start = 0.25
+    straight = Trainer(config)
+    straight.run(progress=False)
+
+    config.run_dir = str(tmp_path / "run2")
+    config.output = str(tmp_path / "resumed.safetensors")
+    interrupted = Trainer(config)
+    real_step = interrupted.train_step
+
+    def stop_at_seven():
+        if interrupted.step == 7:
+            raise KeyboardInterrupt
+        return real_step()
+
+    monkeypatch.setattr(interrupted, "train_step", stop_at_seven)
+    with pytest.raises(BrushworkError, match="interrupted at step 7.*--resume"):
+        interrupted.run(progress=False)
+    checkpoint = tmp_path / "run2" / "checkpoint.pt"
+    assert read_checkpoint(checkpoint)["step"] == 7
+
+    result = train(config, resume=checkpoint, progress=False)
+    assert result.steps == 12 and [h["step"] for h in result.history] == list(range(1, 13))
+    resumed, _ = load_model(result.model_path)
+    for name, value in straight.generator.state_dict().items():
+        assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
+
+
+def test_bad_training_inputs(config, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    config.content = str(empty)
+    with pytest.raises(BrushworkError, match="no images found"):
+        Trainer(config)
+    config.content = str(tmp_path / "missing")
+    with pytest.raises(BrushworkError, match="missing"):
+        Trainer(config)
+
+
+@pytest.mark.parametrize("field, value", [("iterations", 0), ("crop", 8), ("lr_g", -1.0), ("style_weight", -2.0)])
+def test_options_out_of_range(config, field, value):
+    setattr(config, field, value)
+    with pytest.raises(BrushworkError, match=field.replace("_", "-")):
+        Trainer(config)
+
+
+def test_checkpoint_that_is_not_ours(tmp_path):
+    path = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, path)
+    with pytest.raises(BrushworkError, match="not a brushwork checkpoint"):
+        read_checkpoint(path)
+    path.write_bytes(b"junk")
+    with pytest.raises(BrushworkError, match="not a readable brushwork checkpoint"):
+        read_checkpoint(path)
