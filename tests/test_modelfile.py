@@ -13,7 +13,7 @@ def test_round_trip_keeps_weights_and_metadata(tiny_model):
     generator, info = load_model(tiny_model)
     assert info["style_name"] == "tiny"
     assert info["format_version"] == FORMAT_VERSION
-    assert info["generator"] == {"channels": 8, "res_blocks": 1, "cond_dim": 0}
+    assert info["generator"] == {"channels": 8, "res_blocks": 1, "cond_dim": 0, "norm": "none"}
     assert "brushwork_version" in info
     photo = torch.rand(1, 3, 20, 20)
     again, _ = load_model(tiny_model)
@@ -85,3 +85,23 @@ def test_mismatched_weights_are_a_clear_error(tmp_path, tiny_model):
     with pytest.raises(BrushworkError, match="damaged brushwork model") as err:
         load_model(wrong)
     assert "\n" not in str(err.value)
+
+
+def test_header_length_starting_like_a_pickle_still_loads(tmp_path, tiny_model):
+    # A safetensors header length whose first byte is 0x80 (the pickle protocol marker).
+    from safetensors import safe_open
+
+    with safe_open(tiny_model, "pt") as handle:
+        meta = handle.metadata()
+        tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+    base_len = int.from_bytes(tiny_model.read_bytes()[:8], "little")
+    meta["padding"] = ""
+    path = tmp_path / "padded.safetensors"
+    for extra in range(0, 512):
+        meta["padding"] = "x" * extra
+        save_file(tensors, path, metadata=meta)
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80, base_len
+    generator, info = load_model(path)
+    assert info["style_name"] == "tiny"

@@ -42,6 +42,8 @@ HELP = {
     "checkpoint_every": "save a checkpoint every N steps",
     "channels": "generator width",
     "res_blocks": "generator residual blocks",
+    "norm": "generator normalisation: none or instance",
+    "cond_dim": "generator conditioning vector size (0: none)",
 }
 
 

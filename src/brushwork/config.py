@@ -27,6 +27,7 @@ class GeneratorConfig:
     channels: int = 32  # width at 1/2 resolution; 2x that at 1/4 where the residual blocks run
     res_blocks: int = 5
     cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
+    norm: str = "none"  # "none" (purely local layers) or "instance"
 
 
 @dataclass
@@ -39,15 +40,15 @@ class TrainConfig:
     name: str = ""  # style name recorded in the model; defaults to the style file/folder stem
     description: str = ""
     run_dir: str = ""  # samples, checkpoints, TensorBoard logs; defaults to runs/<name>
-    iterations: int = 2000
+    iterations: int = 1500
     batch_size: int = 4
     crop: int = 128
     style_size: int = 512  # longer side of a single painting when its Gram target is taken
-    lr_g: float = 1e-3
+    lr_g: float = 2e-3
     lr_d: float = 2e-4
     content_weight: float = 1.0
-    style_weight: float = 5.0
-    adversarial_weight: float = 0.05
+    style_weight: float = 20.0
+    adversarial_weight: float = 0.3
     tv_weight: float = 0.0
     adversarial_start: float = 0.2  # fraction of iterations trained without the GAN term first
     content_layer: str = "relu4_2"
@@ -85,6 +86,8 @@ class TrainConfig:
             )
         if self.generator.channels < 4 or self.generator.res_blocks < 0:
             raise BrushworkError("generator channels must be >= 4 and res_blocks >= 0")
+        if self.generator.norm not in ("none", "instance"):
+            raise BrushworkError(f"--norm must be none or instance (got {self.generator.norm!r})")
         if self.backbone not in BACKBONES:
             raise BrushworkError(f"--backbone must be one of {', '.join(BACKBONES)} (got {self.backbone!r})")
         if self.precision not in ("auto", "fp32", "bf16"):

@@ -75,15 +75,7 @@ def save_model(path: str | Path, generator: Generator, metadata: dict[str, Any])
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The metadata of a brushwork model file, checked for format and version."""
     path = Path(path)
-    _check_not_pickle(path)
-    try:
-        with open(path, "rb") as handle:
-            header_len = int.from_bytes(handle.read(8), "little")
-            if not 2 <= header_len <= 100_000_000:
-                raise ValueError("bad header length")
-            header = json.loads(handle.read(header_len))
-    except (ValueError, UnicodeDecodeError):
-        raise BrushworkError(f"{path}: not a brushwork model (not a .safetensors file)") from None
+    header = _read_safetensors_header(path)
     meta = header.get("__metadata__") or {}
     if meta.get("format") != FORMAT_NAME:
         raise BrushworkError(f"{path}: a .safetensors file but not a brushwork style model")
@@ -114,20 +106,37 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Ge
     return generator.to(device).eval().requires_grad_(False), info
 
 
-def _check_not_pickle(path: Path) -> None:
+def _read_safetensors_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a .safetensors file (8-byte little-endian length, then JSON).
+
+    Anything else gets a one-line error; a pickle is named as such and never loaded.
+    """
     try:
         with open(path, "rb") as handle:
-            start = handle.read(8)
+            size = os.fstat(handle.fileno()).st_size
+            length = int.from_bytes(handle.read(8), "little")
+            raw = handle.read(length) if 2 <= length <= size - 8 else b""
     except FileNotFoundError:
         raise BrushworkError(f"{path}: no such model file") from None
     except IsADirectoryError:
         raise BrushworkError(f"{path}: is a directory, not a model file") from None
     except OSError as exc:
         raise BrushworkError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not start:
+    if size == 0:
         raise BrushworkError(f"{path}: empty file, not a brushwork model")
+    try:
+        header = json.loads(raw) if raw.startswith(b"{") else None
+    except (ValueError, UnicodeDecodeError):
+        header = None
+    if isinstance(header, dict):
+        return header
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    # Checked only once the file is known not to be safetensors: a safetensors header
+    # length can begin with the same byte as a pickle.
     if start.startswith(_PICKLE_MAGIC):
         raise BrushworkError(
             f"{path}: a pickle/PyTorch checkpoint, not a brushwork model; refusing to load it "
             "(unpickling can run code; models travel as .safetensors)"
         )
+    raise BrushworkError(f"{path}: not a brushwork model (not a .safetensors file)")

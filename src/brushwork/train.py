@@ -82,7 +82,7 @@ class Trainer:
         }
         self.generator = Generator(config.generator).to(self.device)
         self.discriminator = MultiScaleDiscriminator().to(self.device)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
         self.bf16 = resolve_precision(config.precision, self.device) == "bf16"
         self.step = 0

@@ -32,11 +32,13 @@ _LOGIT_EPS = 1e-3
 
 
 class ConditionalAffine(nn.Module):
-    """Per-channel ``x * (1 + scale) + shift``; scale/shift come from `cond` if it has one."""
+    """Optional instance normalisation, then per-channel ``x * (1 + scale) + shift``;
+    scale/shift come from `cond` if it has one (conditional instance norm, Dumoulin et al.)."""
 
-    def __init__(self, channels: int, cond_dim: int = 0):
+    def __init__(self, channels: int, cond_dim: int = 0, instance_norm: bool = False):
         super().__init__()
         self.cond_dim = cond_dim
+        self.norm = nn.InstanceNorm2d(channels) if instance_norm else nn.Identity()
         if cond_dim:
             self.to_scale_shift = nn.Linear(cond_dim, 2 * channels)
             nn.init.zeros_(self.to_scale_shift.weight)
@@ -47,6 +49,7 @@ class ConditionalAffine(nn.Module):
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         """x: N×C×H×W; cond: N×cond_dim (required when cond_dim > 0)."""
+        x = self.norm(x)
         if self.cond_dim:
             if cond is None:
                 raise ValueError("this generator needs a conditioning vector")
@@ -58,10 +61,10 @@ class ConditionalAffine(nn.Module):
 class ConvLayer(nn.Module):
     """Replicate-padded (works for any size, even 1 pixel) 3×3 conv, conditional affine, optional ReLU."""
 
-    def __init__(self, cin: int, cout: int, stride: int = 1, cond_dim: int = 0, relu: bool = True):
+    def __init__(self, cin: int, cout: int, stride: int = 1, cond_dim: int = 0, relu: bool = True, norm: bool = False):
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="replicate")
-        self.affine = ConditionalAffine(cout, cond_dim)
+        self.affine = ConditionalAffine(cout, cond_dim, norm)
         self.relu = relu
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
@@ -70,10 +73,10 @@ class ConvLayer(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels: int, cond_dim: int = 0):
+    def __init__(self, channels: int, cond_dim: int = 0, norm: bool = False):
         super().__init__()
-        self.first = ConvLayer(channels, channels, cond_dim=cond_dim)
-        self.second = ConvLayer(channels, channels, cond_dim=cond_dim, relu=False)
+        self.first = ConvLayer(channels, channels, cond_dim=cond_dim, norm=norm)
+        self.second = ConvLayer(channels, channels, cond_dim=cond_dim, relu=False, norm=norm)
         # Small start value keeps the un-normalised stack well conditioned early in training.
         self.gain = nn.Parameter(torch.tensor(0.1))
 
@@ -84,9 +87,9 @@ class ResidualBlock(nn.Module):
 class UpLayer(nn.Module):
     """Nearest ×2 upsampling followed by a conv layer (resize-convolution)."""
 
-    def __init__(self, cin: int, cout: int, cond_dim: int = 0):
+    def __init__(self, cin: int, cout: int, cond_dim: int = 0, norm: bool = False):
         super().__init__()
-        self.layer = ConvLayer(cin, cout, cond_dim=cond_dim)
+        self.layer = ConvLayer(cin, cout, cond_dim=cond_dim, norm=norm)
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         return self.layer(F.interpolate(x, scale_factor=2, mode="nearest"), cond)
@@ -101,10 +104,12 @@ class Generator(nn.Module):
     def __init__(self, config: GeneratorConfig | None = None):
         super().__init__()
         self.config = config or GeneratorConfig()
-        c, d = self.config.channels, self.config.cond_dim
-        self.down = nn.ModuleList([ConvLayer(3, c, stride=2, cond_dim=d), ConvLayer(c, 2 * c, stride=2, cond_dim=d)])
-        self.blocks = nn.ModuleList([ResidualBlock(2 * c, d) for _ in range(self.config.res_blocks)])
-        self.up = nn.ModuleList([UpLayer(2 * c, c, d), UpLayer(c, max(c // 2, 4), d)])
+        c, d, n = self.config.channels, self.config.cond_dim, self.config.norm == "instance"
+        self.down = nn.ModuleList(
+            [ConvLayer(3, c, stride=2, cond_dim=d, norm=n), ConvLayer(c, 2 * c, stride=2, cond_dim=d, norm=n)]
+        )
+        self.blocks = nn.ModuleList([ResidualBlock(2 * c, d, n) for _ in range(self.config.res_blocks)])
+        self.up = nn.ModuleList([UpLayer(2 * c, c, d, n), UpLayer(c, max(c // 2, 4), d, n)])
         self.to_rgb = nn.Conv2d(max(c // 2, 4), 3, 3, padding=1, padding_mode="replicate")
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)

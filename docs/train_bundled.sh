@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# How the bundled styles were trained (run from the repository root, with the project's
+# offline image kit in ../shared/data). Default settings except the style name and output.
+set -euo pipefail
+data=${DATA:-../shared/data}
+out=${OUT:-src/brushwork/styles}
+common=(--content "$data/content/train" --backbone random --quiet)
+
+/usr/bin/time -v brushwork train "${common[@]}" --style "$data/style/vangogh_the_starry_night_1889.jpg" \
+    --name starry_night --description "Van Gogh, The Starry Night (1889): deep blues, swirling strokes" \
+    --output "$out/starry_night.safetensors" --run-dir runs/starry_night
+/usr/bin/time -v brushwork train "${common[@]}" --style "$data/style/hokusai_the_great_wave_off_kanagawa.jpg" \
+    --name great_wave --description "Hokusai, The Great Wave off Kanagawa: Prussian blue woodblock print" \
+    --output "$out/great_wave.safetensors" --run-dir runs/great_wave
+/usr/bin/time -v brushwork train "${common[@]}" --style "$data/collections/monet" \
+    --name monet --description "Claude Monet, 400 paintings: soft impressionist light and colour" \
+    --output "$out/monet.safetensors" --run-dir runs/monet
