@@ -107,3 +107,23 @@ def test_checkpoint_that_is_not_ours(tmp_path):
     path.write_bytes(b"junk")
     with pytest.raises(BrushworkError, match="not a readable brushwork checkpoint"):
         read_checkpoint(path)
+
+
+def test_ctrl_c_during_a_step_stops_at_the_step_boundary(config, monkeypatch):
+    import os
+    import signal
+
+    config.iterations = 10
+    trainer = Trainer(config)
+    real_step = trainer.train_step
+
+    def step_with_ctrl_c():
+        values = real_step()
+        if trainer.step == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives mid-step: the step still completes
+        return values
+
+    monkeypatch.setattr(trainer, "train_step", step_with_ctrl_c)
+    with pytest.raises(BrushworkError, match="interrupted at step 3"):
+        trainer.run(progress=False)
+    assert read_checkpoint(trainer.run_dir / "checkpoint.pt")["step"] == 3

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,9 +148,11 @@ class Trainer:
             total=config.iterations, initial=self.step, desc=f"train {self.name}", unit="it", disable=not progress
         )
         started = time.perf_counter() - self.elapsed
+        stop = _StepBoundaryInterrupt()
         try:
             while self.step < config.iterations:
-                values = self.train_step()
+                with stop:
+                    values = self.train_step()
                 self.elapsed = time.perf_counter() - started
                 bar.update(1)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in values.items() if k != "total"}, refresh=False)
@@ -160,6 +164,8 @@ class Trainer:
                     self.save_samples()
                 if self.step % config.checkpoint_every == 0:
                     self.save_checkpoint()
+                if stop.requested:
+                    raise KeyboardInterrupt
         except KeyboardInterrupt:
             bar.close()
             path = self.save_checkpoint()
@@ -232,6 +238,30 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         native = native or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
         return "bf16" if native else "fp32"
     return "fp32"
+
+
+class _StepBoundaryInterrupt:
+    """While a step runs, the first Ctrl-C only sets `requested`, so the run stops (and is
+    checkpointed) between steps and resumes exactly; a second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 def _tensorboard_writer(log_dir: Path):
