@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from .errors import BrushworkError
-from .modelfile import atomic_write
+from .files import atomic_write
 
 if TYPE_CHECKING:
     from .train import Trainer

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from brushwork.errors import BrushworkError
+from brushwork.files import atomic_write
 
 __all__ = [
     "IMAGE_EXTENSIONS", "ImageFileError", "RandomCrops", "find_images", "load_image",
@@ -207,13 +207,6 @@ def load_image(path: str | os.PathLike[str], max_size: int | None = None) -> tor
     return pil_to_tensor(open_image(path, max_size))
 
 
-def _umask() -> int:
-    """The process umask (reading it means setting it, so it is put straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def save_image(
     image: torch.Tensor | Image.Image,
     path: str | os.PathLike[str],
@@ -243,22 +236,10 @@ def save_image(
         img = img.convert("RGB")
     params = {"quality": quality} if fmt in _QUALITY_FORMATS else {}
 
-    tmp: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Hidden name in the same folder: os.replace is atomic within one file system.
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-        tmp = Path(name)
-        with os.fdopen(fd, "wb") as f:
-            img.save(f, format=fmt, **params)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
-        os.replace(tmp, path)
-        tmp = None
+        atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
     except OSError as exc:
         raise BrushworkError(f"{path}: cannot write image ({_one_line(exc)})") from exc
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
 
 
 class RandomCrops:

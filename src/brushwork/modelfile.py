@@ -11,7 +11,6 @@ import base64
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from .config import GeneratorConfig
 from .errors import BrushworkError
+from .files import atomic_write
 from .models.generator import Generator
 from .version import __version__
 
@@ -30,19 +30,6 @@ FORMAT_VERSION = 1
 THUMBNAIL_SIZE = 96
 # Pickle protocol 2+ starts with 0x80; torch.save's zip container with "PK".
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename over `path`, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def thumbnail_base64(image: Image.Image, size: int = THUMBNAIL_SIZE) -> str:
