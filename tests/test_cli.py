@@ -168,3 +168,25 @@ def test_train_reads_toml_and_flags_override(tmp_path, photo_dir, capsys, monkey
     code, _, err = run(["train", "--config", "bad.toml"], capsys)
     assert code != 0
     assert_one_line_error(err, "bogus_option")
+
+
+def test_training_input_errors_are_one_line(tmp_path, photo_dir, capsys):
+    style = make_photo(tmp_path / "painting.png", size=(40, 40))
+    (tmp_path / "bad.pth").write_bytes(b"\x00garbage")
+    (tmp_path / "notes.txt").write_text("not a painting")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    base = ["train", "--content", photo_dir, "--iterations", 1, "--crop", 32]
+    cases = [
+        (["--style", style, "--backbone", "imagenet", "--vgg-weights", tmp_path / "bad.pth"], "bad.pth"),
+        (["--style", tmp_path / "notes.txt"], "no images found"),
+        (["--style", broken], "broken.jpg"),
+        (["--style", tmp_path / "nowhere.jpg"], "nowhere.jpg"),
+    ]
+    for extra, message in cases:
+        code, _, err = run(base + extra, capsys)
+        assert code != 0
+        assert_one_line_error(err, message)
+    code, _, err = run(["train", "--resume", tmp_path / "missing.pt"], capsys)
+    assert code != 0
+    assert_one_line_error(err, "missing.pt")

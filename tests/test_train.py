@@ -127,3 +127,30 @@ def test_ctrl_c_during_a_step_stops_at_the_step_boundary(config, monkeypatch):
     with pytest.raises(BrushworkError, match="interrupted at step 3"):
         trainer.run(progress=False)
     assert read_checkpoint(trainer.run_dir / "checkpoint.pt")["step"] == 3
+
+
+@pytest.mark.slow
+def test_training_moves_colours_towards_the_style(tmp_path, photo_dir):
+    """End to end on tiny data: after a short run the outputs' colours move towards the painting."""
+    import numpy as np
+    from PIL import Image
+
+    from brushwork import Stylizer
+
+    stripes = np.zeros((64, 64, 3), dtype=np.uint8)
+    stripes[:, :, 0] = 230
+    stripes[::8, :, 2] = 200  # orange with blue stripes: far from the photos' colours
+    Image.fromarray(stripes).save(tmp_path / "painting.png")
+    config = TrainConfig(
+        content=str(photo_dir), style=str(tmp_path / "painting.png"), output=str(tmp_path / "m.safetensors"),
+        run_dir=str(tmp_path / "run"), iterations=150, batch_size=2, crop=48, style_size=64,
+        backbone="random", device="cpu", sample_every=1000, checkpoint_every=1000,
+        generator=GeneratorConfig(channels=8, res_blocks=2),
+    )
+    train(config, progress=False)
+    photo = Image.open(next(photo_dir.glob("*.jpg"))).convert("RGB")
+    out = Stylizer.from_file(tmp_path / "m.safetensors", device="cpu")(photo)
+    target = stripes.reshape(-1, 3).mean(0)
+    before = np.abs(np.asarray(photo, dtype=float).reshape(-1, 3).mean(0) - target).sum()
+    after = np.abs(np.asarray(out, dtype=float).reshape(-1, 3).mean(0) - target).sum()
+    assert after < 0.6 * before

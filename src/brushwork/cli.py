@@ -25,6 +25,7 @@ HELP = {
     "style_size": "longer side of a single painting when its style is measured",
     "lr_g": "generator learning rate (Adam)",
     "lr_d": "discriminator learning rate (Adam)",
+    "warmup_steps": "learning rates ramp up linearly over these first steps",
     "content_weight": "weight of the content loss (relative feature error)",
     "style_weight": "weight of the Gram style loss (relative, per layer)",
     "adversarial_weight": "weight of the adversarial loss (0 disables the discriminator)",

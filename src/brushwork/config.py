@@ -46,6 +46,7 @@ class TrainConfig:
     style_size: int = 512  # longer side of a single painting when its Gram target is taken
     lr_g: float = 2e-3
     lr_d: float = 2e-4
+    warmup_steps: int = 100  # learning rates ramp up linearly over these first steps
     content_weight: float = 1.0
     style_weight: float = 20.0
     adversarial_weight: float = 0.3
@@ -66,6 +67,8 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise BrushworkError naming the first option that is out of range."""
         positive = ("iterations", "batch_size", "crop", "style_size", "sample_every", "checkpoint_every")
+        if self.warmup_steps < 0:
+            raise BrushworkError(f"--warmup-steps must be >= 0 (got {self.warmup_steps})")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be positive (got {getattr(self, name)})")

@@ -99,6 +99,12 @@ class Trainer:
     # -- one step ---------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
         config, rng = self.config, step_generator(self.config.seed, self.step)
+        # Warm-up keeps the first large, uniform style gradients from throwing the generator
+        # into saturation; a pure function of the step, so resuming stays exact.
+        ramp = min(1.0, (self.step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
+        for optimizer, lr in ((self.opt_g, config.lr_g), (self.opt_d, config.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * ramp
         photos = self.content.sample(config.batch_size, rng).to(self.device)
         stylized = self.generator(photos)
         with self.autocast():

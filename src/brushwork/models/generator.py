@@ -13,9 +13,10 @@ Design choices, and why:
   (style strength, style id) when ``cond_dim > 0``.
 - Upsampling is nearest-neighbour resize then convolution, which avoids the checkerboard
   artefacts of transposed convolutions.
-- The output is a residual on the photo in logit space, ``sigmoid(logit(x) + delta)``,
-  with the last layer zero-initialised: training starts from the identity (content fully
-  kept) and the output is always a valid image in (0, 1).
+- The output is a residual on the photo, ``clamp(x + delta, 0, 1)``, with the last layer
+  zero-initialised: training starts from the identity (content fully kept). The clamp
+  passes gradients straight through, so a generator pushed into saturation (e.g. towards a
+  painting's white paper) still gets gradients and recovers; a sigmoid output did not.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from ..config import GeneratorConfig
 
 # Input sides are padded to a multiple of this (two stride-2 stages).
 SIZE_MULTIPLE = 4
-_LOGIT_EPS = 1e-3
 
 
 class ConditionalAffine(nn.Module):
@@ -98,7 +98,7 @@ class UpLayer(nn.Module):
 class Generator(nn.Module):
     """Photo -> stylized photo, same size, any size.
 
-    ``forward(images: N×3×H×W in [0, 1], cond: N×cond_dim | None) -> N×3×H×W in (0, 1)``.
+    ``forward(images: N×3×H×W in [0, 1], cond: N×cond_dim | None) -> N×3×H×W in [0, 1]``.
     """
 
     def __init__(self, config: GeneratorConfig | None = None):
@@ -128,6 +128,7 @@ class Generator(nn.Module):
             features = block(features, cond)
         for layer in self.up:
             features = layer(features, cond)
-        delta = self.to_rgb(features)
-        out = torch.sigmoid(torch.logit(x, eps=_LOGIT_EPS) + delta)
+        out = x + self.to_rgb(features)
+        # Forward: clamped to [0, 1]. Backward: identity (straight-through).
+        out = out + (out.clamp(0, 1) - out).detach()
         return out[:, :, :h, :w]
