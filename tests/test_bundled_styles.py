@@ -1,0 +1,54 @@
+"""The styles shipped inside the package work offline, by name."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from brushwork import Stylizer, bundled_styles
+from brushwork.cli import main
+from brushwork.modelfile import read_metadata
+
+from .conftest import make_photo
+
+BUNDLED = ("great_wave", "monet", "starry_night")
+
+
+def test_the_bundled_styles_are_installed_and_small():
+    styles = bundled_styles()
+    assert tuple(styles) == BUNDLED
+    for path in styles.values():
+        assert path.stat().st_size <= 5 * 1024 * 1024
+        info = read_metadata(path)
+        assert info["backbone"] in ("random", "imagenet") and info["steps"] > 0 and info["description"]
+
+
+def test_styles_command_lists_names_and_descriptions(capsys):
+    assert main(["styles"]) == 0
+    out = capsys.readouterr().out
+    for name in BUNDLED:
+        assert name in out
+    assert "Starry Night" in out
+
+
+@pytest.mark.parametrize("style", BUNDLED)
+def test_stylize_in_process_with_a_bundled_style(style, tmp_path, capsys):
+    photo = make_photo(tmp_path / "photo.png", size=(67, 45))
+    out = tmp_path / "out.png"
+    assert main(["stylize", style, str(photo), "-o", str(out)]) == 0
+    with Image.open(photo) as a, Image.open(out) as b:
+        assert b.size == a.size
+        difference = np.abs(np.asarray(a, dtype=float) - np.asarray(b.convert("RGB"), dtype=float)).mean()
+    assert difference > 3  # the style visibly changes the picture
+
+
+def test_python_api_on_pil_and_tensor():
+    stylizer = Stylizer.from_file("starry_night", device="cpu")
+    rgba = Image.new("RGBA", (33, 21), (120, 160, 200, 128))
+    out = stylizer(rgba)
+    assert out.mode == "RGBA" and out.size == (33, 21) and out.getpixel((3, 3))[3] == 128
+    tensor = torch.rand(3, 21, 33)
+    result = stylizer(tensor)
+    assert result.shape == tensor.shape and 0 <= result.min() and result.max() <= 1
+    batch = stylizer(torch.stack([tensor, tensor]))
+    assert torch.allclose(batch[0], result, atol=1e-5)
