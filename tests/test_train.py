@@ -37,8 +37,10 @@ def _mean(history, key, rows):
     return sum(values) / len(values)
 
 
-def test_smoke_training_lowers_style_loss_and_writes_a_loadable_model(config, tmp_path):
+def test_smoke_training_lowers_style_loss_and_writes_a_loadable_model(config, tmp_path, photo_dir):
+    (photo_dir / "corrupt.jpg").write_bytes(b"not a jpeg")
     result = train(config, progress=False)
+    assert len(result.skipped) == 1 and "corrupt.jpg" in result.skipped[0]
     assert result.steps == 40
     first, last = result.history[:8], result.history[-8:]
     assert _mean(result.history, "style", last) < _mean(result.history, "style", first)

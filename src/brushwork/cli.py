@@ -121,6 +121,8 @@ def _run_train(args: argparse.Namespace) -> int:
     config = _train_config(args)
     result = train(config, resume=args.resume, progress=not args.quiet)
     rate = (result.steps / result.seconds) if result.seconds else 0.0
+    for line in result.skipped:
+        print(f"brushwork: skipped unreadable image {line}", file=sys.stderr)
     print(f"wrote {result.model_path} ({result.steps} steps, {result.seconds:.0f} s, {rate:.2f} it/s, backbone {result.backbone})")
     return 0
 

@@ -64,10 +64,7 @@ class Stylizer:
 
     def stylize_file(self, source: str | Path, destination: str | Path, max_size: int | None = None) -> Path:
         """Read `source`, stylize it, write `destination` (format by extension, alpha kept)."""
-        image = open_image(source, max_size=max_size)
-        alpha = image.getchannel("A") if image.mode == "RGBA" else None
-        out = tensor_to_pil(self.stylize_tensor(pil_to_tensor(image)))
-        save_image(out, destination, alpha=alpha)
+        save_image(self(open_image(source, max_size=max_size)), destination)
         return Path(destination)
 
 

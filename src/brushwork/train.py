@@ -50,6 +50,7 @@ class TrainResult:
     seconds: float
     backbone: str
     history: list[dict[str, float]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # unreadable images, "path: reason"
 
 
 def step_generator(seed: int, step: int) -> torch.Generator:
@@ -184,7 +185,8 @@ class Trainer:
                 writer.close()
         self.save_checkpoint()
         save_model(config.output, self.generator, self.metadata())
-        return TrainResult(Path(config.output), self.step, self.elapsed, self.vgg.backbone, self.history)
+        skipped = [f"{path}: {reason}" for path, reason in (*self.content.skipped, *self.style.real_crops.skipped)]
+        return TrainResult(Path(config.output), self.step, self.elapsed, self.vgg.backbone, self.history, skipped)
 
     # -- outputs ------------------------------------------------------------------------
     def metadata(self) -> dict[str, Any]:
