@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .errors import BrushworkError
+from .errors import BrushworkError, describe
 from .files import atomic_write
 
 if TYPE_CHECKING:
@@ -43,8 +43,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load raises many types on damaged files
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BrushworkError(f"{path}: not a readable brushwork checkpoint ({reason[:200]})") from None
+        raise BrushworkError(f"{path}: not a readable brushwork checkpoint ({describe(exc)})") from None
     if not isinstance(state, dict) or "brushwork_checkpoint" not in state:
         raise BrushworkError(f"{path}: not a brushwork checkpoint")
     if state["brushwork_checkpoint"] > CHECKPOINT_VERSION:
@@ -61,8 +60,7 @@ def load_checkpoint(path: str | Path, trainer: "Trainer") -> None:
         trainer.opt_g.load_state_dict(state["opt_g"])
         trainer.opt_d.load_state_dict(state["opt_d"])
     except (KeyError, RuntimeError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise BrushworkError(f"{path}: checkpoint does not match this configuration ({reason[:200]})") from None
+        raise BrushworkError(f"{path}: checkpoint does not match this configuration ({describe(exc)})") from None
     trainer.step = int(state["step"])
     trainer.elapsed = float(state["elapsed"])
     trainer.history = json.loads(state["history"])

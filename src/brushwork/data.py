@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from brushwork.errors import BrushworkError
+from brushwork.errors import BrushworkError, describe
 from brushwork.files import atomic_write
 
 __all__ = [
@@ -44,13 +44,6 @@ class ImageFileError(BrushworkError):
         super().__init__(f"{path}: {reason}")
         self.path = Path(path)
         self.reason = reason
-
-
-def _one_line(exc: BaseException) -> str:
-    """The text of ``exc`` squeezed onto one line (OSError: just its strerror)."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def find_images(root: str | os.PathLike[str]) -> list[Path]:
@@ -100,7 +93,7 @@ def _reading(path: Path) -> Iterator[None]:
         raise ImageFileError(path, "not an image file, or its header is corrupt") from None
     # Decoders report damage with a zoo of exception types.
     except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
-        raise ImageFileError(path, f"file is truncated or corrupt ({_one_line(exc)})") from None
+        raise ImageFileError(path, f"file is truncated or corrupt ({describe(exc)})") from None
 
 
 def _open_lazy(path: Path) -> Image.Image:
@@ -239,7 +232,7 @@ def save_image(
     try:
         atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
     except OSError as exc:
-        raise BrushworkError(f"{path}: cannot write image ({_one_line(exc)})") from exc
+        raise BrushworkError(f"{path}: cannot write image ({describe(exc)})") from exc
 
 
 class RandomCrops:

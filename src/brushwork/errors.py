@@ -7,3 +7,13 @@ and keeps its traceback.
 
 class BrushworkError(Exception):
     """A user-facing error whose message names the file or option and the problem."""
+
+
+def describe(exc: BaseException, limit: int = 200) -> str:
+    """An exception as one short line for a user-facing message: an OSError's strerror,
+    else the first line of its text, else its type name."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -24,7 +24,7 @@ import torch
 from safetensors import safe_open
 from torch import Tensor, nn
 
-from brushwork.errors import BrushworkError
+from brushwork.errors import BrushworkError, describe
 
 __all__ = [
     "BACKBONES", "IMAGENET_WEIGHTS_FILENAME", "IMAGENET_WEIGHTS_URL", "RANDOM_SEED",
@@ -138,12 +138,9 @@ def state_dict_checksum(sd: Mapping[str, Tensor]) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    """``Type: first line`` of an exception, cut to its first sentence when long."""
-    first = (str(exc).strip().splitlines() or [""])[0]
-    if len(first) > 150 and ". " in first:
-        first = first[: first.index(". ") + 1]
-    text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+    """``Type: first line`` of an exception (the type helps with torch.load's many errors)."""
+    text, kind = describe(exc, limit=180), type(exc).__name__
+    return text if text == kind else f"{kind}: {text}"
 
 
 def _read_conv_entries(path: Path) -> dict[str, object]:

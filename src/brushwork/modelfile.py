@@ -20,7 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .config import GeneratorConfig
-from .errors import BrushworkError
+from .errors import BrushworkError, describe
 from .files import atomic_write
 from .models.generator import Generator
 from .version import __version__
@@ -88,8 +88,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Ge
         weights = load_file(path, device="cpu")
         generator.load_state_dict(weights)
     except (KeyError, TypeError, RuntimeError, SafetensorError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BrushworkError(f"{path}: damaged brushwork model ({first_line})") from None
+        raise BrushworkError(f"{path}: damaged brushwork model ({describe(exc)})") from None
     return generator.to(device).eval().requires_grad_(False), info
 
 
@@ -101,7 +100,8 @@ def _read_safetensors_header(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            length = int.from_bytes(handle.read(8), "little")
+            start = handle.read(8)
+            length = int.from_bytes(start, "little")
             raw = handle.read(length) if 2 <= length <= size - 8 else b""
     except FileNotFoundError:
         raise BrushworkError(f"{path}: no such model file") from None
@@ -117,8 +117,6 @@ def _read_safetensors_header(path: Path) -> dict[str, Any]:
         header = None
     if isinstance(header, dict):
         return header
-    with open(path, "rb") as handle:
-        start = handle.read(4)
     # Checked only once the file is known not to be safetensors: a safetensors header
     # length can begin with the same byte as a pickle.
     if start.startswith(_PICKLE_MAGIC):

@@ -21,7 +21,7 @@ from torch import Tensor
 from torchvision.transforms.functional import center_crop, resize
 from tqdm.auto import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import RandomCrops, find_images, load_image, save_image
 from .devices import pick_device
@@ -183,7 +183,8 @@ class Trainer:
             bar.close()
             if writer:
                 writer.close()
-        self.save_checkpoint()
+        if self.step % config.checkpoint_every:  # else the loop has just written it
+            self.save_checkpoint()
         save_model(config.output, self.generator, self.metadata())
         skipped = [f"{path}: {reason}" for path, reason in (*self.content.skipped, *self.style.real_crops.skipped)]
         return TrainResult(Path(config.output), self.step, self.elapsed, self.vgg.backbone, self.history, skipped)
@@ -293,6 +294,4 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
 
 def checkpoint_config(path: str | Path) -> dict[str, Any]:
     """The training config stored in a checkpoint, as plain values (for `--resume`)."""
-    from .checkpoint import read_checkpoint
-
     return json.loads(read_checkpoint(path)["config"])
