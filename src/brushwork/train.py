@@ -94,7 +94,7 @@ class Trainer:
         self.sample_photos = self._sample_photos(content_paths)
 
     def autocast(self):
-        """bfloat16 for the frozen feature network where the hardware runs it fast (~1.8x on AVX512-BF16)."""
+        """bfloat16 for the frozen feature network where the hardware runs it fast (see benchmarks/)."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     # -- one step ---------------------------------------------------------------------
