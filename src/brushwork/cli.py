@@ -41,6 +41,7 @@ HELP = {
     "precision": "feature-network precision: auto (bf16 where the hardware is fast at it), fp32 or bf16",
     "sample_every": "save a sample grid every N steps",
     "checkpoint_every": "save a checkpoint every N steps",
+    "arch": "generator architecture: brushwork, or johnson (Johnson et al. 2016, the baseline)",
     "channels": "generator width",
     "res_blocks": "generator residual blocks",
     "norm": "generator normalisation: none or instance",

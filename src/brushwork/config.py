@@ -24,6 +24,7 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 class GeneratorConfig:
     """Shape of the feed-forward generator (see models/generator.py)."""
 
+    arch: str = "brushwork"  # "brushwork" (models/generator.py) or "johnson" (the baseline, models/johnson.py)
     channels: int = 32  # width at 1/2 resolution; 2x that at 1/4 where the residual blocks run
     res_blocks: int = 5
     cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
@@ -89,6 +90,8 @@ class TrainConfig:
             )
         if self.generator.channels < 4 or self.generator.res_blocks < 0:
             raise BrushworkError("generator channels must be >= 4 and res_blocks >= 0")
+        if self.generator.arch not in ("brushwork", "johnson"):
+            raise BrushworkError(f"--arch must be brushwork or johnson (got {self.generator.arch!r})")
         if self.generator.norm not in ("none", "instance"):
             raise BrushworkError(f"--norm must be none or instance (got {self.generator.norm!r})")
         if self.backbone not in BACKBONES:

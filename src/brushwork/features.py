@@ -248,7 +248,11 @@ def load_imagenet_state_dict(
 
 
 def resolve_backbone(
-    name: str, weights_path: str | Path | None = None, *, upto: int | str | None = None
+    name: str,
+    weights_path: str | Path | None = None,
+    *,
+    upto: int | str | None = None,
+    seed: int = RANDOM_SEED,
 ) -> tuple[str, dict[str, Tensor]]:
     """Pick the VGG-19 weights for ``--backbone NAME``.
 
@@ -256,7 +260,8 @@ def resolve_backbone(
     ``"random"`` is the deterministic random backbone; ``"auto"`` is ImageNet when a
     path, ``$BRUSHWORK_VGG_WEIGHTS`` or the cache provides it (a bad file is an error),
     else a download attempt, else random with one warning. ``upto`` (layer name or
-    features index) drops convs after it.
+    features index) drops convs after it; ``seed`` picks another random backbone (the
+    evaluation network is one that training never sees).
 
     Returns:
         ("imagenet" | "random", state dict as from :func:`load_imagenet_state_dict`).
@@ -264,7 +269,7 @@ def resolve_backbone(
     if name not in BACKBONES:
         raise BrushworkError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
     if name == "random":
-        return "random", random_vgg19_state_dict(RANDOM_SEED, upto)
+        return "random", random_vgg19_state_dict(seed, upto)
     download = os.environ.get(_ENV_OFFLINE, "").strip() != "1"
     cached = _cached_weights_path()
     if name == "imagenet" or weights_path is not None or _env_weights_path() or cached.is_file():
@@ -282,7 +287,7 @@ def resolve_backbone(
                 "random-weight VGG-19 backbone, which gives weaker style features",
                 stacklevel=2,
             )
-            return "random", random_vgg19_state_dict(RANDOM_SEED, upto)
+            return "random", random_vgg19_state_dict(seed, upto)
     last = _layer_index(upto)
     return "imagenet", {k: v for k, v in sd.items() if int(k.split(".")[1]) <= last}
 
@@ -304,7 +309,11 @@ class VGGFeatures(nn.Module):
     """
 
     def __init__(
-        self, layers: Sequence[str], backbone: str = "auto", weights_path: str | Path | None = None
+        self,
+        layers: Sequence[str],
+        backbone: str = "auto",
+        weights_path: str | Path | None = None,
+        random_seed: int = RANDOM_SEED,
     ) -> None:
         super().__init__()
         names = (layers,) if isinstance(layers, str) else tuple(dict.fromkeys(layers))
@@ -316,8 +325,8 @@ class VGGFeatures(nn.Module):
         self._deepest = _LAYOUT[depth][0]
         self._taps = {VGG19_LAYERS[n]: n for n in names}
 
-        self.backbone, sd = resolve_backbone(backbone, weights_path, upto=depth)
-        ids = {"imagenet": "imagenet-vgg19", "random": f"random-vgg19-pcg64-{RANDOM_SEED}"}
+        self.backbone, sd = resolve_backbone(backbone, weights_path, upto=depth, seed=random_seed)
+        ids = {"imagenet": "imagenet-vgg19", "random": f"random-vgg19-pcg64-{random_seed}"}
         self.backbone_id = f"{ids[self.backbone]}-{state_dict_checksum(sd)[:12]}"
 
         # Built on meta and given the (fresh) loaded tensors: no wasted init, no copy.

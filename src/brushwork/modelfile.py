@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 from PIL import Image
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -22,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from .config import GeneratorConfig
 from .errors import BrushworkError, describe
 from .files import atomic_write
-from .models.generator import Generator
+from .models import build_generator
 from .version import __version__
 
 FORMAT_NAME = "brushwork-style-model"
@@ -41,7 +42,7 @@ def thumbnail_base64(image: Image.Image, size: int = THUMBNAIL_SIZE) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def save_model(path: str | Path, generator: Generator, metadata: dict[str, Any]) -> None:
+def save_model(path: str | Path, generator: nn.Module, metadata: dict[str, Any]) -> None:
     """Write `generator` and `metadata` (JSON-serialisable) atomically to `path`."""
     path = Path(path)
     info = dict(metadata)
@@ -79,12 +80,12 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return info
 
 
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Generator, dict[str, Any]]:
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the generator from a model file. Returns (generator in eval mode, metadata)."""
     path = Path(path)
     info = read_metadata(path)
     try:
-        generator = Generator(GeneratorConfig(**info["generator"]))
+        generator = build_generator(GeneratorConfig(**info["generator"]))
         weights = load_file(path, device="cpu")
         generator.load_state_dict(weights)
     except (KeyError, TypeError, RuntimeError, SafetensorError) as exc:

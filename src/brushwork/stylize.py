@@ -8,21 +8,20 @@ from typing import Any, overload
 
 import torch
 from PIL import Image
-from torch import Tensor
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .data import IMAGE_EXTENSIONS, find_images, open_image, pil_to_tensor, save_image, tensor_to_pil
 from .devices import pick_device
 from .errors import BrushworkError
 from .modelfile import load_model
-from .models import Generator
 from .styles import DEFAULT_STYLE, resolve_model
 
 
 class Stylizer:
     """A loaded style model. ``Stylizer.from_file("starry_night")(photo)`` returns the stylized photo."""
 
-    def __init__(self, generator: Generator, metadata: dict[str, Any], device: torch.device):
+    def __init__(self, generator: nn.Module, metadata: dict[str, Any], device: torch.device):
         self.generator = generator.to(device).eval()
         self.metadata = metadata
         self.device = device

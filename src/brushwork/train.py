@@ -36,7 +36,7 @@ from .losses import (
     total_variation_loss,
 )
 from .modelfile import save_model
-from .models import Generator, MultiScaleDiscriminator
+from .models import MultiScaleDiscriminator, build_generator
 from .style_source import StyleSource, load_style
 
 SAMPLE_PHOTOS = 4
@@ -83,7 +83,7 @@ class Trainer:
             layer: weight / self.style_targets[layer].pow(2).mean().clamp_min(1e-12)
             for layer, weight in zip(config.style_layers, config.style_layer_weights)
         }
-        self.generator = Generator(config.generator).to(self.device)
+        self.generator = build_generator(config.generator).to(self.device)
         self.discriminator = MultiScaleDiscriminator().to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
