@@ -81,14 +81,48 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_config_flags(train)
 
-    stylize = commands.add_parser("stylize", help="stylize photos with a model file or a bundled style")
-    stylize.add_argument("model", help="model file (.safetensors) or bundled style name (see `brushwork styles`)")
-    stylize.add_argument("inputs", nargs="+", help="image files or folders (recursive)")
+    stylize = commands.add_parser(
+        "stylize",
+        help="stylize photos with a model file or a bundled style (or per image, with --optimize)",
+        usage="brushwork stylize MODEL INPUT... -o OUTPUT [options]\n"
+        "       brushwork stylize --optimize --style-image PAINTING INPUT... -o OUTPUT [options]",
+    )
+    stylize.add_argument(
+        "items", nargs="+", metavar="MODEL INPUT",
+        help="a model file (.safetensors) or bundled style name (see `brushwork styles`), then image "
+        "files or folders (recursive); with --optimize only the images",
+    )  # fmt: skip
     stylize.add_argument("-o", "--output", required=True, help="output image (one input) or folder")
     stylize.add_argument("--max-size", type=int, help="resize so the longer side is at most this (default: keep)")
     stylize.add_argument("--format", help="output format for folder runs, e.g. png or jpg (default: input's)")
     stylize.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     stylize.add_argument("--quiet", action="store_true", help="no progress bar")
+    optimize = stylize.add_argument_group("per-image optimisation (Gatys et al.; no model, slow, any painting)")
+    optimize.add_argument("--optimize", action="store_true", help="optimise each image's pixels instead of running a model")
+    optimize.add_argument("--style-image", help="the painting (or a folder of paintings) to optimise towards")
+    optimize.add_argument("--steps", type=int, default=200, help="optimisation steps per image")
+    optimize.add_argument("--size", type=int, default=384, help="longer side the photo is optimised at")
+    optimize.add_argument("--optimizer", default="lbfgs", help="lbfgs or adam")
+    for name in ("content_weight", "style_weight", "tv_weight", "style_size", "backbone", "vgg_weights"):
+        default = getattr(TrainConfig(), name)
+        optimize.add_argument("--" + name.replace("_", "-"), type=type(default), default=default, help=HELP[name])
+
+    evaluate = commands.add_parser(
+        "evaluate", help="measure content fidelity, style fidelity and speed of a model or of stylized outputs"
+    )
+    evaluate.add_argument("--model", default="", help="model file or bundled style name: stylize the photos and time it")
+    evaluate.add_argument("--outputs", default="", help="or: a folder of stylized images named like the photos")
+    evaluate.add_argument("--content", required=True, help="photo file or folder (recursive)")
+    evaluate.add_argument("--style", required=True, help="the painting, or a folder of paintings, to compare with")
+    evaluate.add_argument("-o", "--report", default="evaluation", help="folder for metrics.json, metrics.md, contact_sheet.png")
+    evaluate.add_argument("--max-size", type=int, default=512, help="photos are stylized at most this large (longer side)")
+    evaluate.add_argument("--metric-size", type=int, default=256, help="longer side at which each pair is measured")
+    evaluate.add_argument("--style-size", type=int, default=512, help="longer side of a painting when measured")
+    evaluate.add_argument("--limit", type=int, default=0, help="only the first N photos (0: all)")
+    evaluate.add_argument("--sheet-rows", type=int, default=8, help="photos shown in the contact sheet")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    evaluate.add_argument("--vgg-weights", default="", help=HELP["vgg_weights"] + " (adds the standard VGG losses)")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
 
     info = commands.add_parser("info", help="print a model file's metadata")
     info.add_argument("model", help="model file or bundled style name")
@@ -128,19 +162,56 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stylizer(args: argparse.Namespace):
+    """The model named first, or with --optimize a per-image optimiser; returns (stylizer, inputs)."""
+    if args.optimize:
+        from .optimize import OptimizeConfig, StyleOptimizer
+
+        if not args.style_image:
+            raise BrushworkError("--optimize needs --style-image PAINTING (an image or a folder of paintings)")
+        fields = ("steps", "size", "optimizer", "content_weight", "style_weight", "tv_weight", "style_size",
+                  "backbone", "vgg_weights", "device")  # fmt: skip
+        config = OptimizeConfig(style=args.style_image, **{name: getattr(args, name) for name in fields})
+        return StyleOptimizer(config, progress=not args.quiet), args.items
+    from .stylize import Stylizer
+
+    if args.style_image:
+        raise BrushworkError("--style-image is only used with --optimize (a model carries its own style)")
+    if len(args.items) < 2:
+        raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
+    return Stylizer.from_file(args.items[0], device=args.device), args.items[1:]
+
+
 def _run_stylize(args: argparse.Namespace) -> int:
-    from .stylize import Stylizer, stylize_paths
+    from .stylize import stylize_paths
 
     if args.max_size is not None and args.max_size < 1:
         raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
-    stylizer = Stylizer.from_file(args.model, device=args.device)
-    report = stylize_paths(stylizer, args.inputs, args.output, args.max_size, args.format, progress=not args.quiet)
+    stylizer, inputs = _stylizer(args)
+    report = stylize_paths(stylizer, inputs, args.output, args.max_size, args.format, progress=not args.quiet)
     for line in report.failed:
         print(f"brushwork: failed: {line}", file=sys.stderr)
     print(f"stylized {len(report.written)} image(s) with {stylizer.name}" + (f"; {len(report.failed)} failed" if report.failed else ""))
     if len(report.written) == 1 and not report.failed:
         print(f"wrote {report.written[0]}")
     return 1 if report.failed else 0
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import EvaluateConfig, evaluate, markdown_table
+
+    fields = ("model", "outputs", "content", "style", "report", "max_size", "metric_size", "style_size",
+              "limit", "sheet_rows", "device", "vgg_weights")  # fmt: skip
+    config = EvaluateConfig(**{name: getattr(args, name) for name in fields})
+    result = evaluate(config, progress=not args.quiet)
+    for line in result.failed:
+        print(f"brushwork: failed: {line}", file=sys.stderr)
+    print(markdown_table(result))
+    for note in result.notes:
+        print(f"- {note}")
+    print(f"wrote {result.report_dir}/metrics.json, metrics.md, contact_sheet.png ({len(result.images)} image(s)"
+          + (f"; {len(result.failed)} failed)" if result.failed else ")"))
+    return 1 if result.failed else 0
 
 
 def _run_info(args: argparse.Namespace) -> int:
@@ -195,7 +266,13 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             args = _build_parser().parse_args(argv)
-            runner = {"train": _run_train, "stylize": _run_stylize, "info": _run_info, "styles": _run_styles}
+            runner = {
+                "train": _run_train,
+                "stylize": _run_stylize,
+                "evaluate": _run_evaluate,
+                "info": _run_info,
+                "styles": _run_styles,
+            }
             return runner[args.command](args)
     except BrushworkError as exc:
         print(f"brushwork: error: {exc}", file=sys.stderr)

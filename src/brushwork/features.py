@@ -28,7 +28,7 @@ from brushwork.errors import BrushworkError, describe
 
 __all__ = [
     "BACKBONES", "IMAGENET_WEIGHTS_FILENAME", "IMAGENET_WEIGHTS_URL", "RANDOM_SEED",
-    "VGG19_CHANNELS", "VGG19_LAYERS", "VGGFeatures", "load_imagenet_state_dict",
+    "VGG19_CHANNELS", "VGG19_LAYERS", "VGGFeatures", "imagenet_weights_available", "load_imagenet_state_dict",
     "random_vgg19_state_dict", "resolve_backbone", "state_dict_checksum",
 ]  # fmt: skip
 
@@ -217,6 +217,12 @@ def _download_imagenet(dst: Path) -> None:
         ) from None
     finally:
         socket.setdefaulttimeout(old_timeout)
+
+
+def imagenet_weights_available(path: str | Path | None = None) -> bool:
+    """Whether ImageNet VGG-19 weights can be had without a download: ``path``,
+    ``$BRUSHWORK_VGG_WEIGHTS`` or torch.hub's cache (the file is not validated here)."""
+    return path is not None or _env_weights_path() is not None or _cached_weights_path().is_file()
 
 
 def load_imagenet_state_dict(

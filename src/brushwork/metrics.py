@@ -137,11 +137,13 @@ def color_swd(output: Tensor, style: Sequence[Tensor] | Tensor) -> Tensor:
 
     Args:
         output: 1×3×H×W in [0, 1].
-        style: one or more 1×3×h×w images in [0, 1] (sizes may differ).
+        style: one or more 1×3×h×w images in [0, 1] (sizes may differ), or a k×3 set
+            already made by :func:`color_pixels` (reuse it when comparing many outputs).
     Returns:
         scalar, in 0–255 grey levels; 0 for the same colour distribution.
     """
-    return sliced_wasserstein(color_pixels(output), color_pixels(style), directions=COLOR_DIRECTIONS)
+    pixels = style if isinstance(style, Tensor) and style.ndim == 2 else color_pixels(style)
+    return sliced_wasserstein(color_pixels(output), pixels, directions=COLOR_DIRECTIONS)
 
 
 def laplacian_levels(image: Tensor, min_side: int = PYRAMID_MIN_SIDE) -> list[Tensor]:

@@ -7,6 +7,7 @@ outside the training loop) and random crops of real paintings for the discrimina
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,28 +39,36 @@ class StyleSource:
     def thumbnail(self) -> str:
         return thumbnail_base64(open_image(self.paths[0]))
 
-    @torch.no_grad()
-    def gram_targets(self, vgg: VGGFeatures, layers: tuple[str, ...], device: torch.device) -> dict[str, Tensor]:
-        """Mean Gram matrix per layer over the style image(s): layer -> 1×C×C."""
+    def images(self) -> Iterator[Tensor]:
+        """The style image(s) as 1×3×H×W tensors, longer side at most `style_size`: the painting,
+        or up to MAX_GRAM_IMAGES paintings spread evenly over a collection (unreadable ones
+        are skipped with a warning)."""
         step = max(1, len(self.paths) // MAX_GRAM_IMAGES)
-        chosen = self.paths[::step][:MAX_GRAM_IMAGES]
-        sums: dict[str, Tensor] = {}
         used = 0
-        for path in chosen:
+        for path in self.paths[::step][:MAX_GRAM_IMAGES]:
             try:
-                image = load_image(path, max_size=self.style_size).to(device)
+                image = load_image(path, max_size=self.style_size)
             except BrushworkError as exc:
                 if not self.is_collection:
                     raise
                 warnings.warn(f"skipping style image {exc}")
                 continue
             used += 1
-            features = vgg(image)
+            yield image
+        if not used:
+            raise BrushworkError(f"{self.paths[0].parent}: no readable style images")
+
+    @torch.no_grad()
+    def gram_targets(self, vgg: VGGFeatures, layers: tuple[str, ...], device: torch.device) -> dict[str, Tensor]:
+        """Mean Gram matrix per layer over the style image(s): layer -> 1×C×C."""
+        sums: dict[str, Tensor] = {}
+        used = 0
+        for image in self.images():
+            used += 1
+            features = vgg(image.to(device))
             for layer in layers:
                 gram = gram_matrix(features[layer])
                 sums[layer] = sums[layer] + gram if layer in sums else gram
-        if not used:
-            raise BrushworkError(f"{self.paths[0].parent}: no readable style images")
         return {layer: total / used for layer, total in sums.items()}
 
 

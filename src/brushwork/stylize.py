@@ -18,31 +18,17 @@ from .modelfile import load_model
 from .styles import DEFAULT_STYLE, resolve_model
 
 
-class Stylizer:
-    """A loaded style model. ``Stylizer.from_file("starry_night")(photo)`` returns the stylized photo."""
+class ImageStylizer:
+    """What every way of stylizing shares: PIL/tensor in and out, files, alpha.
 
-    def __init__(self, generator: nn.Module, metadata: dict[str, Any], device: torch.device):
-        self.generator = generator.to(device).eval()
-        self.metadata = metadata
-        self.device = device
+    Subclasses set ``name`` and implement :meth:`stylize_tensor`.
+    """
 
-    @classmethod
-    def from_file(cls, model: str | Path = DEFAULT_STYLE, device: str = "auto") -> "Stylizer":
-        """Load a model file, or a bundled style by name."""
-        resolved = pick_device(device)
-        generator, metadata = load_model(resolve_model(model), device=resolved)
-        return cls(generator, metadata, resolved)
+    name: str = "style"
 
-    @property
-    def name(self) -> str:
-        return self.metadata.get("style_name", "style")
-
-    @torch.inference_mode()
     def stylize_tensor(self, images: Tensor) -> Tensor:
         """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1], on the input's device."""
-        if images.ndim != 4 or images.shape[1] != 3:
-            raise ValueError(f"expected N×3×H×W images, got shape {tuple(images.shape)}")
-        return self.generator(images.to(self.device, torch.float32)).to(images.device)
+        raise NotImplementedError
 
     @overload
     def __call__(self, image: Image.Image) -> Image.Image: ...
@@ -65,6 +51,30 @@ class Stylizer:
         """Read `source`, stylize it, write `destination` (format by extension, alpha kept)."""
         save_image(self(open_image(source, max_size=max_size)), destination)
         return Path(destination)
+
+
+class Stylizer(ImageStylizer):
+    """A loaded style model. ``Stylizer.from_file("starry_night")(photo)`` returns the stylized photo."""
+
+    def __init__(self, generator: nn.Module, metadata: dict[str, Any], device: torch.device):
+        self.generator = generator.to(device).eval()
+        self.metadata = metadata
+        self.device = device
+        self.name = metadata.get("style_name", "style")
+
+    @classmethod
+    def from_file(cls, model: str | Path = DEFAULT_STYLE, device: str = "auto") -> "Stylizer":
+        """Load a model file, or a bundled style by name."""
+        resolved = pick_device(device)
+        generator, metadata = load_model(resolve_model(model), device=resolved)
+        return cls(generator, metadata, resolved)
+
+    @torch.inference_mode()
+    def stylize_tensor(self, images: Tensor) -> Tensor:
+        """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1], on the input's device."""
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"expected N×3×H×W images, got shape {tuple(images.shape)}")
+        return self.generator(images.to(self.device, torch.float32)).to(images.device)
 
 
 @dataclass
@@ -113,7 +123,7 @@ def plan_outputs(
 
 
 def stylize_paths(
-    stylizer: Stylizer,
+    stylizer: ImageStylizer,
     inputs: list[str | Path],
     output: str | Path,
     max_size: int | None = None,

@@ -1,0 +1,136 @@
+"""Per-image optimisation (Gatys et al. 2016): the quality reference a trained generator is held against.
+
+No training: the output pixels themselves are optimised, starting from the photo, to lower
+the same content + Gram style loss that `brushwork train` gives the generator (same layers,
+same relative normalisation, same weights). Slow — seconds to minutes per image — but it
+works with any painting and shows what the loss can reach for that photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from .config import STYLE_LAYERS, TrainConfig
+from .devices import pick_device
+from .errors import BrushworkError
+from .features import VGGFeatures
+from .losses import content_loss, gram_matrix, style_loss, total_variation_loss
+from .style_source import load_style
+from .stylize import ImageStylizer
+
+_DEFAULTS = TrainConfig()
+
+
+@dataclass
+class OptimizeConfig:
+    """Options of `brushwork stylize --optimize`; the loss settings default to training's."""
+
+    style: str  # one painting, or a folder of paintings
+    steps: int = 200
+    size: int = 384  # longer side the photo is optimised at (never upscaled)
+    optimizer: str = "lbfgs"  # "lbfgs" or "adam"
+    lr: float = 0.0  # 0: the optimiser's own default (L-BFGS 1.0, Adam 0.02)
+    style_size: int = _DEFAULTS.style_size
+    content_weight: float = _DEFAULTS.content_weight
+    style_weight: float = _DEFAULTS.style_weight
+    tv_weight: float = _DEFAULTS.tv_weight
+    content_layer: str = _DEFAULTS.content_layer
+    style_layers: tuple[str, ...] = STYLE_LAYERS
+    backbone: str = _DEFAULTS.backbone
+    vgg_weights: str = ""
+    device: str = "auto"
+
+    def validate(self) -> None:
+        for name in ("steps", "size", "style_size"):
+            if getattr(self, name) <= 0:
+                raise BrushworkError(f"--{name.replace('_', '-')} must be positive (got {getattr(self, name)})")
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise BrushworkError(f"--optimizer must be lbfgs or adam (got {self.optimizer!r})")
+        for name in ("lr", "content_weight", "style_weight", "tv_weight"):
+            if getattr(self, name) < 0:
+                raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")
+
+
+class StyleOptimizer(ImageStylizer):
+    """Stylizes each photo by optimising its pixels. The style's Gram targets are taken once.
+
+    ``StyleOptimizer(OptimizeConfig(style="painting.jpg"))(photo)``; ``last_losses`` holds
+    the total loss after every step of the most recent image.
+    """
+
+    def __init__(self, config: OptimizeConfig, progress: bool = False):
+        config.validate()
+        self.config = config
+        self.progress = progress
+        self.device = pick_device(config.device)
+        self.style = load_style(config.style, crop=32, style_size=config.style_size)
+        self.name = f"{self.style.name} (optimised)"
+        layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
+        weights = config.vgg_weights or None
+        self.vgg = VGGFeatures(layers, backbone=config.backbone, weights_path=weights).to(self.device)
+        self.targets = self.style.gram_targets(self.vgg, config.style_layers, self.device)
+        # Relative per-layer error, as in training, so the weights mean the same thing.
+        self.layer_weights = {
+            layer: 1.0 / target.pow(2).mean().clamp_min(1e-12) for layer, target in self.targets.items()
+        }
+        self.last_losses: list[float] = []
+
+    def loss(self, image: Tensor, photo_content: Tensor) -> Tensor:
+        """The training objective for one image (1×3×H×W) against the photo's content features."""
+        config = self.config
+        features = self.vgg(image)
+        grams = {layer: gram_matrix(features[layer]) for layer in config.style_layers}
+        scale = photo_content.pow(2).mean().clamp_min(1e-12)
+        total = config.content_weight * content_loss(features[config.content_layer], photo_content, scale)
+        total = total + config.style_weight * style_loss(grams, self.targets, self.layer_weights)
+        if config.tv_weight:
+            total = total + config.tv_weight * total_variation_loss(image)
+        return total
+
+    def stylize_tensor(self, images: Tensor) -> Tensor:
+        """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1]; each image is optimised on its own."""
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"expected N×3×H×W images, got shape {tuple(images.shape)}")
+        if min(images.shape[-2:]) < self.vgg.min_size:
+            raise BrushworkError(
+                f"image is {images.shape[-2]}x{images.shape[-1]}; --optimize needs at least "
+                f"{self.vgg.min_size} pixels on each side"
+            )
+        return torch.cat([self._optimise(image[None].to(self.device)) for image in images]).to(images.device)
+
+    def _optimise(self, photo: Tensor) -> Tensor:
+        config = self.config
+        with torch.no_grad():
+            photo_content = self.vgg(photo)[config.content_layer]
+        image = photo.clone(memory_format=torch.contiguous_format).requires_grad_(True)
+        if config.optimizer == "lbfgs":
+            optimizer = torch.optim.LBFGS([image], lr=config.lr or 1.0, max_iter=1, history_size=50)
+        else:
+            optimizer = torch.optim.Adam([image], lr=config.lr or 0.02)
+        self.last_losses = []
+
+        def closure() -> Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            total = self.loss(image, photo_content)
+            total.backward()
+            return total
+
+        bar = tqdm(range(config.steps), desc=self.name, unit="step", leave=False, disable=not self.progress)
+        for _ in bar:
+            total = optimizer.step(closure)
+            with torch.no_grad():
+                image.clamp_(0.0, 1.0)  # pixels stay valid colours
+            self.last_losses.append(float(total.detach()))
+            bar.set_postfix(loss=f"{self.last_losses[-1]:.4g}", refresh=False)
+        return image.detach()
+
+    def stylize_file(self, source: str | Path, destination: str | Path, max_size: int | None = None) -> Path:
+        """As :meth:`ImageStylizer.stylize_file`, at most ``config.size`` pixels on the longer side."""
+        size = min(max_size, self.config.size) if max_size else self.config.size
+        return super().stylize_file(source, destination, max_size=size)
+
