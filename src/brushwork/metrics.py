@@ -118,7 +118,7 @@ def sliced_wasserstein(a: Tensor, b: Tensor, directions: int = SWD_DIRECTIONS, s
     return (pa - pb).abs().mean()
 
 
-def color_pixels(images: Sequence[Tensor] | Tensor, max_pixels: int = 65536, seed: int = SEED) -> Tensor:
+def color_pixels(images: Sequence[Tensor] | Tensor, max_pixels: int = 16384, seed: int = SEED) -> Tensor:
     """Up to `max_pixels` RGB values (k×3, on the 0–255 scale), sampled evenly from the images."""
     images = [images] if isinstance(images, Tensor) else list(images)
     per_image = max(1, max_pixels // len(images))
