@@ -10,21 +10,16 @@ writes its section of benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import platform
-import re
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
 from brushwork.config import STYLE_LAYERS
 from brushwork.features import VGGFeatures
 from brushwork.losses import gram_matrix
+from common import command_line, machine, parser, write_section
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "vgg_precision"
 
 
@@ -38,19 +33,8 @@ def _step_seconds(vgg: VGGFeatures, images: torch.Tensor, bf16: bool) -> float:
     return time.perf_counter() - start
 
 
-def _write_section(text: str) -> None:
-    begin, end = f"<!-- {SECTION} -->", f"<!-- /{SECTION} -->"
-    block = f"{begin}\n{text.strip()}\n{end}"
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    new = pattern.sub(block, old) if pattern.search(old) else old.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(new)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 rounds (CI smoke run)")
-    args = parser.parse_args()
+    args = parser(__doc__).parse_args()
     rounds = 2 if args.quick else 9
 
     torch.manual_seed(0)
@@ -67,8 +51,8 @@ def main() -> None:
     text = f"""
 ## Feature network per training step: float32 vs bfloat16 autocast
 
-`python benchmarks/vgg_precision.py{' --quick' if args.quick else ''}` — {datetime.date.today()}, {platform.processor() or platform.machine()},
-{torch.get_num_threads()} threads, torch {torch.__version__}. Forward + backward of a 4×3×128×128 batch
+`{command_line()}` — {machine()}.
+Forward + backward of a 4×3×128×128 batch
 through the random VGG-19 to relu5_1, Gram matrices in float32; median of {rounds} interleaved rounds.
 
 | precision | seconds | ratio |
@@ -76,7 +60,7 @@ through the random VGG-19 to relu5_1, Gram matrices in float32; median of {round
 | float32 | {fp32:.3f} | 1.00 |
 | bfloat16 autocast | {bf16:.3f} | {fp32 / bf16:.2f}× faster |
 """
-    _write_section(text)
+    write_section(args.results, SECTION, text)
     print(text.strip())
 
 

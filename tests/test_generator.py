@@ -49,3 +49,15 @@ def test_discriminator_scales():
     discriminator = MultiScaleDiscriminator(scales=3, channels=8)
     outputs = discriminator(torch.rand(2, 3, 64, 64))
     assert [tuple(o.shape) for o in outputs] == [(2, 1, 16, 16), (2, 1, 8, 8), (2, 1, 4, 4)]
+
+
+def test_johnson_baseline_has_the_papers_size_and_keeps_any_image_size():
+    from brushwork.models import JohnsonNet, build_generator
+
+    net = build_generator(GeneratorConfig(arch="johnson"))
+    assert isinstance(net, JohnsonNet)
+    assert sum(p.numel() for p in net.parameters()) == pytest.approx(1.68e6, rel=0.01)  # as Johnson et al.
+    small = build_generator(GeneratorConfig(arch="johnson", channels=8, res_blocks=1))
+    for h, w in ((37, 53), (16, 16), (9, 30), (1, 1)):
+        out = small(torch.rand(2, 3, h, w))
+        assert out.shape == (2, 3, h, w) and 0 <= out.min() and out.max() <= 1

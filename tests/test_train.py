@@ -156,3 +156,15 @@ def test_training_moves_colours_towards_the_style(tmp_path, photo_dir):
     before = np.abs(np.asarray(photo, dtype=float).reshape(-1, 3).mean(0) - target).sum()
     after = np.abs(np.asarray(out, dtype=float).reshape(-1, 3).mean(0) - target).sum()
     assert after < 0.6 * before
+
+
+def test_johnson_baseline_trains_with_the_same_losses_and_loads_back(config, tmp_path):
+    from brushwork.models import JohnsonNet
+    from brushwork.stylize import Stylizer
+
+    config.generator = GeneratorConfig(arch="johnson", channels=8, res_blocks=1)
+    config.iterations = 4
+    result = train(config, progress=False)
+    stylizer = Stylizer.from_file(result.model_path, device="cpu")
+    assert isinstance(stylizer.generator, JohnsonNet)
+    assert stylizer(torch.rand(3, 20, 28)).shape == (3, 20, 28)

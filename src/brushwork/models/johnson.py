@@ -70,7 +70,8 @@ class JohnsonNet(nn.Module):
 
     def forward(self, images: Tensor, cond: Tensor | None = None) -> Tensor:
         n, _, h, w = images.shape
-        # Two stride-2 stages: pad to a multiple of 4 so the output has the input's size.
-        x = F.pad(images, (0, -w % 4, 0, -h % 4), mode="replicate")
+        # Two stride-2 stages: pad to a multiple of 4 so the output has the input's size, and
+        # to at least 16 pixels, which the reflection pads at 1/4 resolution need.
+        x = F.pad(images, (0, max(-w % 4, 16 - w), 0, max(-h % 4, 16 - h)), mode="replicate")
         out = (torch.tanh(self.body(x * 2 - 1)) + 1) / 2
         return out[:, :, :h, :w]

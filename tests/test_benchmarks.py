@@ -1,0 +1,34 @@
+"""Every benchmark script runs end to end in --quick mode (synthetic data, tiny sizes) and
+writes its section of a results file. Timings are not checked: that is the scripts' job."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "script, heading",
+    [
+        ("inference.py", "## Inference"),
+        ("training.py", "## Training"),
+        ("quality.py", "## Quality"),
+        ("vgg_precision.py", "## Feature network"),
+    ],
+)
+def test_benchmark_quick_mode_writes_its_section(script, heading, tmp_path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\n<!-- other -->\nkept\n<!-- /other -->\n")
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--results", str(results)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = results.read_text()
+    assert heading in text and "kept" in text  # its own section written, the others left alone
+    assert not re.search(r"\bnan\b", text.split(heading, 1)[1], re.I)  # every number was computed
