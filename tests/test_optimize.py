@@ -3,7 +3,6 @@
 import pytest
 from PIL import Image
 
-from brushwork.cli import main
 from brushwork.errors import BrushworkError
 from brushwork.optimize import OptimizeConfig, StyleOptimizer
 

@@ -7,6 +7,8 @@
 
 from .config import GeneratorConfig, TrainConfig
 from .errors import BrushworkError
+from .evaluate import EvaluateConfig, EvaluationResult, evaluate
+from .optimize import OptimizeConfig, StyleOptimizer
 from .styles import bundled_styles
 from .stylize import Stylizer
 from .train import TrainResult, train
@@ -14,11 +16,16 @@ from .version import __version__
 
 __all__ = [
     "BrushworkError",
+    "EvaluateConfig",
+    "EvaluationResult",
+    "OptimizeConfig",
+    "StyleOptimizer",
     "GeneratorConfig",
     "Stylizer",
     "TrainConfig",
     "TrainResult",
     "__version__",
     "bundled_styles",
+    "evaluate",
     "train",
 ]

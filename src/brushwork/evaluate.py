@@ -178,6 +178,29 @@ def _pair_outputs(photos: list[Path], content_root: Path, outputs: Path) -> tupl
     return pairs, missing
 
 
+def _timed(stylizer: ImageStylizer, photo: Tensor, device: torch.device) -> tuple[Tensor, float]:
+    """The stylized photo (on the CPU) and the milliseconds the stylizer took."""
+    start = time.perf_counter()
+    output = stylizer.stylize_tensor(photo.to(device))
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return output.cpu(), 1000 * (time.perf_counter() - start)
+
+
+def measure_pair(reference: StyleReference, photo_path: Path, photo: Tensor, output: Tensor, size: int) -> dict[str, Any]:
+    """Content and style metrics of one photo/output pair (1×3×H×W each, sizes may differ),
+    both resized to the photo's aspect with the longer side at `size`; the unstyled photo's
+    own style metrics under "photo"."""
+    photo = _resize_longer(photo, size)
+    output = F.interpolate(output.cpu(), size=photo.shape[-2:], mode="bilinear", antialias=True).clamp(0, 1)
+    return {
+        "ssim": float(content_ssim(photo, output)),
+        "edge": float(edge_score(photo, output)),
+        **reference.distances(output, photo),
+        "photo": reference.photo_distances(photo_path, photo),
+    }
+
+
 def _summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     summary: dict[str, dict[str, float]] = {}
     for metric in METRICS:
@@ -240,34 +263,22 @@ def evaluate(
     rows: list[dict[str, Any]] = []
     sheet: list[list] = []
     for photo_path, output_path in tqdm(pairs, desc="evaluate", unit="img", disable=not progress or len(pairs) < 2):
+        row: dict[str, Any] = {"photo_file": str(photo_path)}
         try:
             photo = load_image(photo_path, max_size=config.max_size)
-            row: dict[str, Any] = {"photo_file": str(photo_path)}
             if stylizer is not None:
-                start = time.perf_counter()
-                output = stylizer.stylize_tensor(photo.to(device))
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                seconds = time.perf_counter() - start
-                row["ms"] = 1000 * seconds
+                output, row["ms"] = _timed(stylizer, photo, device)
                 row["ms_per_mp"] = row["ms"] / (photo.shape[-2] * photo.shape[-1] / 1e6)
-                destination = report_dir / "outputs" / photo_path.relative_to(content_root if content_root.is_dir() else photo_path.parent)
-                save_image(output, destination.with_suffix(".png"))
-                row["output_file"] = str(destination.with_suffix(".png"))
+                relative = photo_path.relative_to(content_root) if content_root.is_dir() else Path(photo_path.name)
+                output_path = (report_dir / "outputs" / relative).with_suffix(".png")
+                save_image(output, output_path)
             else:
                 output = load_image(output_path)
-                row["output_file"] = str(output_path)
         except BrushworkError as exc:
             failed.append(str(exc))
             continue
-        output = output.cpu()
-        # Pairs are compared at the photo's aspect and the metric size, whatever the output's size.
-        photo_m = _resize_longer(photo, config.metric_size)
-        output_m = F.interpolate(output, size=photo_m.shape[-2:], mode="bilinear", antialias=True).clamp(0, 1)
-        row["ssim"] = float(content_ssim(photo_m, output_m))
-        row["edge"] = float(edge_score(photo_m, output_m))
-        row.update(reference.distances(output_m, photo_m))
-        row["photo"] = reference.photo_distances(photo_path, photo_m)
+        row["output_file"] = str(output_path)
+        row.update(measure_pair(reference, photo_path, photo, output, config.metric_size))
         rows.append(row)
         if len(sheet) < config.sheet_rows:
             sheet.append([tensor_to_pil(photo), tensor_to_pil(reference.first_image), tensor_to_pil(output)])
