@@ -115,3 +115,16 @@ def test_missing_style_and_content(tiny_model, photos, tmp_path, capsys):
     assert code == 2 and "nope.jpg" in err
     code, _, err = run(["evaluate", "--model", tiny_model, "--content", tmp_path / "none", "--style", photos / "p0.jpg"], capsys)
     assert code == 2 and "none" in err
+
+
+def test_a_collection_style_is_measured_over_its_paintings(tiny_model, photos, tmp_path):
+    collection = tmp_path / "artist"
+    collection.mkdir()
+    for i in range(3):
+        make_photo(collection / f"painting{i}.jpg", size=(64, 56), seed=20 + i)
+    (collection / "unreadable.jpg").write_bytes(b"junk")  # skipped with a warning, as in training
+    config = EvaluateConfig(content=str(photos), style=str(collection), model=str(tiny_model), report=str(tmp_path / "r"), limit=1, **SMALL)
+    with pytest.warns(UserWarning, match="unreadable.jpg"):
+        result = evaluate(config, progress=False)
+    assert result.summary["patch_swd"]["mean"] > 0
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["style"] == "artist"
