@@ -29,7 +29,7 @@ from .data import IMAGE_EXTENSIONS, find_images, load_image, save_image, tensor_
 from .errors import BrushworkError, describe
 from .features import VGGFeatures, imagenet_weights_available
 from .files import atomic_write
-from .losses import gram_matrix
+from .losses import gram_matrix, relative_layer_weights, style_loss
 from .metrics import BLUR_SIGMA, color_pixels, color_swd, content_ssim, edge_score, patch_descriptors, patch_swd
 from .sheets import contact_sheet
 from .style_source import load_style
@@ -147,11 +147,8 @@ def style_reference(config: EvaluateConfig, device: torch.device) -> StyleRefere
 
 def _relative_gram_error(features: dict[str, Tensor], targets: dict[str, Tensor]) -> float:
     """Mean over layers of MSE(Gram, target) / mean(target²): the training style loss's normalisation."""
-    errors = [
-        F.mse_loss(gram_matrix(features[layer].float()), target) / target.pow(2).mean().clamp_min(1e-12)
-        for layer, target in targets.items()
-    ]
-    return float(torch.stack(errors).mean())
+    grams = {layer: gram_matrix(features[layer].float()) for layer in targets}
+    return float(style_loss(grams, targets, relative_layer_weights(targets))) / len(targets)
 
 
 def _resize_longer(image: Tensor, size: int) -> Tensor:

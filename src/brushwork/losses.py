@@ -64,6 +64,23 @@ def style_loss(
     return total
 
 
+def relative_layer_weights(
+    targets: Mapping[str, Tensor], weights: Mapping[str, float] | None = None
+) -> dict[str, Tensor]:
+    """Per-layer style weights that make each layer's Gram error relative to its target.
+
+    Args:
+        targets: layer name -> 1×C×C target Gram.
+        weights: layer name -> user weight (default 1 for every target layer).
+    Returns:
+        layer name -> ``weight / mean(target²)``: with these, :func:`style_loss` is a sum of
+        relative errors, so the layers (and the ImageNet and random backbones, whose
+        activation scales differ) are on a comparable footing.
+    """
+    weights = weights if weights is not None else dict.fromkeys(targets, 1.0)
+    return {layer: weight / targets[layer].pow(2).mean().clamp_min(1e-12) for layer, weight in weights.items()}
+
+
 def total_variation_loss(images: Tensor) -> Tensor:
     """Mean absolute difference of neighbouring pixels (anisotropic TV).
 

@@ -19,7 +19,7 @@ from .config import STYLE_LAYERS, TrainConfig
 from .devices import pick_device
 from .errors import BrushworkError
 from .features import VGGFeatures
-from .losses import content_loss, gram_matrix, style_loss, total_variation_loss
+from .losses import content_loss, gram_matrix, relative_layer_weights, style_loss, total_variation_loss
 from .style_source import load_style
 from .stylize import ImageStylizer
 
@@ -75,9 +75,7 @@ class StyleOptimizer(ImageStylizer):
         self.vgg = VGGFeatures(layers, backbone=config.backbone, weights_path=weights).to(self.device)
         self.targets = self.style.gram_targets(self.vgg, config.style_layers, self.device)
         # Relative per-layer error, as in training, so the weights mean the same thing.
-        self.layer_weights = {
-            layer: 1.0 / target.pow(2).mean().clamp_min(1e-12) for layer, target in self.targets.items()
-        }
+        self.layer_weights = relative_layer_weights(self.targets)
         self.last_losses: list[float] = []
 
     def loss(self, image: Tensor, photo_content: Tensor) -> Tensor:

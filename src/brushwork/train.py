@@ -32,6 +32,7 @@ from .losses import (
     discriminator_loss,
     generator_adversarial_loss,
     gram_matrix,
+    relative_layer_weights,
     style_loss,
     total_variation_loss,
 )
@@ -79,10 +80,9 @@ class Trainer:
         self.style_targets = self.style.gram_targets(self.vgg, config.style_layers, self.device)
         # Dividing each layer by its target's mean square makes the layers comparable and the
         # loss weights mean the same for the ImageNet and the random backbone.
-        self.style_layer_weights = {
-            layer: weight / self.style_targets[layer].pow(2).mean().clamp_min(1e-12)
-            for layer, weight in zip(config.style_layers, config.style_layer_weights)
-        }
+        self.style_layer_weights = relative_layer_weights(
+            self.style_targets, dict(zip(config.style_layers, config.style_layer_weights))
+        )
         self.generator = build_generator(config.generator).to(self.device)
         self.discriminator = MultiScaleDiscriminator().to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
