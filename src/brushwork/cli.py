@@ -10,6 +10,8 @@ import warnings
 from typing import Any
 
 from .config import GeneratorConfig, TrainConfig, load_toml
+from .evaluate import EvaluateConfig
+from .optimize import OptimizeConfig
 from .errors import BrushworkError
 
 HELP = {
@@ -68,6 +70,11 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, type=type(default), default=argparse.SUPPRESS, help=HELP.get(f.name))
 
 
+def _field_default(config_class: type, name: str) -> Any:
+    """The default of one dataclass field, so a flag's default is written in one place."""
+    return next(f.default for f in dataclasses.fields(config_class) if f.name == name)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="brushwork", description="GAN-based, content-preserving style transfer.")
     from .version import __version__
@@ -100,12 +107,15 @@ def _build_parser() -> argparse.ArgumentParser:
     optimize = stylize.add_argument_group("per-image optimisation (Gatys et al.; no model, slow, any painting)")
     optimize.add_argument("--optimize", action="store_true", help="optimise each image's pixels instead of running a model")
     optimize.add_argument("--style-image", help="the painting (or a folder of paintings) to optimise towards")
-    optimize.add_argument("--steps", type=int, default=200, help="optimisation steps per image")
-    optimize.add_argument("--size", type=int, default=384, help="longer side the photo is optimised at")
-    optimize.add_argument("--optimizer", default="lbfgs", help="lbfgs or adam")
-    for name in ("content_weight", "style_weight", "tv_weight", "style_size", "backbone", "vgg_weights"):
-        default = getattr(TrainConfig(), name)
-        optimize.add_argument("--" + name.replace("_", "-"), type=type(default), default=default, help=HELP[name])
+    optimize_help = {
+        "steps": "optimisation steps per image",
+        "size": "longer side the photo is optimised at",
+        "optimizer": "lbfgs or adam",
+    }
+    for name in (*optimize_help, "content_weight", "style_weight", "tv_weight", "style_size", "backbone", "vgg_weights"):
+        default = _field_default(OptimizeConfig, name)
+        help_text = optimize_help.get(name) or HELP[name]
+        optimize.add_argument("--" + name.replace("_", "-"), type=type(default), default=default, help=help_text)
 
     evaluate = commands.add_parser(
         "evaluate", help="measure content fidelity, style fidelity and speed of a model or of stylized outputs"
@@ -115,11 +125,15 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--content", required=True, help="photo file or folder (recursive)")
     evaluate.add_argument("--style", required=True, help="the painting, or a folder of paintings, to compare with")
     evaluate.add_argument("-o", "--report", default="evaluation", help="folder for metrics.json, metrics.md, contact_sheet.png")
-    evaluate.add_argument("--max-size", type=int, default=512, help="photos are stylized at most this large (longer side)")
-    evaluate.add_argument("--metric-size", type=int, default=256, help="longer side at which each pair is measured")
-    evaluate.add_argument("--style-size", type=int, default=512, help="longer side of a painting when measured")
-    evaluate.add_argument("--limit", type=int, default=0, help="only the first N photos (0: all)")
-    evaluate.add_argument("--sheet-rows", type=int, default=8, help="photos shown in the contact sheet")
+    evaluate_help = {
+        "max_size": "photos are stylized at most this large (longer side)",
+        "metric_size": "longer side at which each pair is measured",
+        "style_size": "longer side of a painting when measured",
+        "limit": "only the first N photos (0: all)",
+        "sheet_rows": "photos shown in the contact sheet",
+    }
+    for name, help_text in evaluate_help.items():
+        evaluate.add_argument("--" + name.replace("_", "-"), type=int, default=_field_default(EvaluateConfig, name), help=help_text)
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     evaluate.add_argument("--vgg-weights", default="", help=HELP["vgg_weights"] + " (adds the standard VGG losses)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -165,7 +179,7 @@ def _run_train(args: argparse.Namespace) -> int:
 def _stylizer(args: argparse.Namespace):
     """The model named first, or with --optimize a per-image optimiser; returns (stylizer, inputs)."""
     if args.optimize:
-        from .optimize import OptimizeConfig, StyleOptimizer
+        from .optimize import StyleOptimizer
 
         if not args.style_image:
             raise BrushworkError("--optimize needs --style-image PAINTING (an image or a folder of paintings)")
@@ -198,7 +212,7 @@ def _run_stylize(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import EvaluateConfig, evaluate, markdown_table
+    from .evaluate import evaluate, markdown_table
 
     fields = ("model", "outputs", "content", "style", "report", "max_size", "metric_size", "style_size",
               "limit", "sheet_rows", "device", "vgg_weights")  # fmt: skip

@@ -29,7 +29,7 @@ from .data import IMAGE_EXTENSIONS, find_images, load_image, save_image, tensor_
 from .errors import BrushworkError, describe
 from .features import VGGFeatures, imagenet_weights_available
 from .files import atomic_write
-from .losses import gram_matrix, relative_layer_weights, style_loss
+from .losses import content_loss, gram_matrix, relative_layer_weights, style_loss
 from .metrics import BLUR_SIGMA, color_pixels, color_swd, content_ssim, edge_score, patch_descriptors, patch_swd
 from .sheets import contact_sheet
 from .style_source import load_style
@@ -104,9 +104,9 @@ class StyleReference:
         self.pixels = color_pixels(images)
         self.patches = patch_descriptors(images)
         self.eval_vgg = VGGFeatures(STYLE_LAYERS, backbone="random", random_seed=EVAL_SEED).to(device)
-        self.eval_grams = source.gram_targets(self.eval_vgg, STYLE_LAYERS, device)
+        self.eval_grams = source.gram_targets(self.eval_vgg, STYLE_LAYERS, device, images)
         self.imagenet = imagenet
-        self.imagenet_grams = source.gram_targets(imagenet, STYLE_LAYERS, device) if imagenet else None
+        self.imagenet_grams = source.gram_targets(imagenet, STYLE_LAYERS, device, images) if imagenet else None
         self.device = device
         self._photo_cache: dict[tuple[str, int], dict[str, float]] = {}
 
@@ -130,9 +130,8 @@ class StyleReference:
             features = self.imagenet(image.to(self.device))
             photo_content = self.imagenet(photo.to(self.device))[CONTENT_LAYER]
             out["imagenet_style"] = _relative_gram_error(features, self.imagenet_grams)
-            out["imagenet_content"] = float(
-                F.mse_loss(features[CONTENT_LAYER], photo_content) / photo_content.pow(2).mean().clamp_min(1e-12)
-            )
+            scale = photo_content.pow(2).mean().clamp_min(1e-12)  # relative, as in training
+            out["imagenet_content"] = float(content_loss(features[CONTENT_LAYER], photo_content, scale))
         return out
 
 

@@ -7,7 +7,7 @@ outside the training loop) and random crops of real paintings for the discrimina
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +59,20 @@ class StyleSource:
             raise BrushworkError(f"{self.paths[0].parent}: no readable style images")
 
     @torch.no_grad()
-    def gram_targets(self, vgg: VGGFeatures, layers: tuple[str, ...], device: torch.device) -> dict[str, Tensor]:
-        """Mean Gram matrix per layer over the style image(s): layer -> 1×C×C."""
+    def gram_targets(
+        self,
+        vgg: VGGFeatures,
+        layers: tuple[str, ...],
+        device: torch.device,
+        images: Iterable[Tensor] | None = None,
+    ) -> dict[str, Tensor]:
+        """Mean Gram matrix per layer over the style image(s): layer -> 1×C×C.
+
+        `images`: the already decoded :meth:`images`, when the caller holds them (no second decode).
+        """
         sums: dict[str, Tensor] = {}
         used = 0
-        for image in self.images():
+        for image in self.images() if images is None else images:
             used += 1
             features = vgg(image.to(device))
             for layer in layers:
