@@ -1,13 +1,21 @@
-"""Inference speed and memory: brushwork's generator vs Johnson et al. 2016's network, side by side.
+"""Inference speed and memory: brushwork against Johnson et al. 2016's network, side by side.
 
-    python benchmarks/inference.py            # 256², 512², 1024², 2048²; median of 3
-    python benchmarks/inference.py --quick    # 64², 128²; 1 round (CI smoke run)
+    python benchmarks/inference.py            # 256²..2048² (median of 3) and an 8000×6000 photo
+    python benchmarks/inference.py --quick    # 64², 128² and a 600×400 photo; 1 round (CI smoke run)
 
-Each timing runs in a fresh subprocess (so its peak RSS belongs to that model and size
-alone): build the network (float32, eval, inference mode), one warm-up pass at 64², then
-one timed pass on a random image of the size. Rounds interleave the models and sizes, so
-machine noise hits both alike; the table gives medians and the Johnson/brushwork ratio.
-Weights do not change the cost, so both networks run with their initial weights.
+Square sizes: each timing runs in a fresh subprocess (so its peak RSS belongs to that
+engine and size alone): build the network (random weights: they do not change the cost),
+one warm-up pass at the size, then one timed pass. Rounds interleave engines and sizes, so
+machine noise hits all alike. Engines:
+
+- brushwork: `Stylizer` with the PyTorch engine (float32, channels-last), the product path;
+- brushwork onnx: `Stylizer(engine="onnx")`, the model exported and run by onnxruntime;
+- brushwork 0.1: the version-1 generator this release replaces, eager float32 (before);
+- Johnson: the baseline transformation network, eager float32 (as pytorch/examples runs it).
+
+Large photo: `brushwork stylize` on a JPEG of 8000×6000 (48 MP) in a fresh process, tiled
+automatically and, for comparison, with ``--tile 0`` (whole image); peak RSS of the
+process, wall time, and the PSNR between the two outputs (the seam check).
 """
 
 from __future__ import annotations
@@ -18,78 +26,173 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
+import numpy as np
 import torch
+from PIL import Image
 
 from common import command_line, machine, parser, write_section
 
 SECTION = "inference"
-MODELS = {"brushwork": "brushwork generator", "johnson": "Johnson et al. baseline"}
+ENGINES = {
+    "brushwork": "brushwork",
+    "onnx": "brushwork onnx",
+    "v1": "brushwork 0.1",
+    "johnson": "Johnson",
+}
 
 
-def _worker(arch: str, size: int) -> None:
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _worker(engine: str, size: int) -> None:
     """Child process: time one pass; print JSON with seconds and peak RSS (MiB)."""
     from brushwork.config import GeneratorConfig
     from brushwork.models import build_generator
+    from brushwork.stylize import Stylizer
 
     torch.manual_seed(0)
-    net = build_generator(GeneratorConfig(arch=arch)).eval()
-    with torch.inference_mode():
-        net(torch.rand(1, 3, 64, 64))
-        image = torch.rand(1, 3, size, size)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        start = time.perf_counter()
-        net(image)
-        seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    config = {"johnson": GeneratorConfig(arch="johnson"), "v1": GeneratorConfig(version=1, channels=32)}
+    net = build_generator(config.get(engine, GeneratorConfig())).eval()
     params = sum(p.numel() for p in net.parameters())
-    print(json.dumps({"seconds": seconds, "peak_mib": peak, "base_mib": rss_before, "params": params}))
+    if engine in ("brushwork", "onnx"):
+        meta = {"style_name": "bench", "generator": vars(net.config)}
+        run = Stylizer(net, meta, torch.device("cpu"), engine="torch" if engine == "brushwork" else "onnx").stylize_tensor
+    else:
+        run = net
+    image = torch.rand(1, 3, size, size)
+    with torch.inference_mode():
+        run(image)
+        rss_before = _peak_mib()
+        start = time.perf_counter()
+        run(image)
+        seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_mib": _peak_mib(), "base_mib": rss_before, "params": params}))
 
 
-def _measure(arch: str, size: int) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--worker", arch, str(size)], capture_output=True, text=True, check=True)
+def _large_worker(model: str, photo: str, output: str, tile: str) -> None:
+    """Child process: `brushwork stylize` one big photo; print wall time and peak RSS."""
+    from brushwork.cli import main
+
+    start = time.perf_counter()
+    code = main(["stylize", model, photo, "-o", output, "--quiet", *(["--tile", tile] if tile != "auto" else [])])
+    print(json.dumps({"seconds": time.perf_counter() - start, "peak_mib": _peak_mib(), "code": code}))
+
+
+def _run(*args: str) -> dict:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"benchmark worker {args} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _photo(path: Path, width: int, height: int) -> None:
+    """A photo-like JPEG: smooth gradients, shapes and sensor-like noise, so tiles differ."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.stack([x / width, y / height, 0.5 + 0.4 * np.sin(x / 97.0) * np.cos(y / 61.0)], -1)
+    image += rng.normal(0, 0.04, image.shape).astype(np.float32)
+    Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).save(path, quality=92)
+
+
+def _model(folder: Path) -> str:
+    """The bundled default style if it is a version-2 model, else random version-2 weights."""
+    from brushwork.config import GeneratorConfig
+    from brushwork.modelfile import read_metadata, save_model
+    from brushwork.models import Generator
+    from brushwork.styles import DEFAULT_STYLE, resolve_model
+
+    if read_metadata(resolve_model(DEFAULT_STYLE))["generator"].get("version") == 2:
+        return DEFAULT_STYLE
+    torch.manual_seed(0)
+    generator = Generator(GeneratorConfig())
+    torch.nn.init.normal_(generator.to_rgb.weight, std=0.02)
+    path = folder / "random.safetensors"
+    save_model(path, generator, {"style_name": "random"})
+    return str(path)
+
+
+def _psnr(a: Path, b: Path) -> float:
+    x = np.asarray(Image.open(a), dtype=np.float64)
+    y = np.asarray(Image.open(b), dtype=np.float64)
+    mse = float(((x - y) ** 2).mean())
+    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
 
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--worker", nargs=2, metavar=("ARCH", "SIZE"), help=argparse.SUPPRESS)
+    p.add_argument("--worker", nargs=2, metavar=("ENGINE", "SIZE"), help=argparse.SUPPRESS)
+    p.add_argument("--large-worker", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         _worker(args.worker[0], int(args.worker[1]))
         return
+    if args.large_worker:
+        _large_worker(*args.large_worker)
+        return
     sizes = (64, 128) if args.quick else (256, 512, 1024, 2048)
     rounds = 1 if args.quick else 3
-    runs: dict[tuple[str, int], list[dict]] = {(m, s): [] for m in MODELS for s in sizes}
+    runs: dict[tuple[str, int], list[dict]] = {(e, s): [] for e in ENGINES for s in sizes}
     for _ in range(rounds):
         for size in sizes:
-            for arch in MODELS:
-                runs[arch, size].append(_measure(arch, size))
-                print(f"{arch} {size}²: {runs[arch, size][-1]['seconds']:.3f} s", file=sys.stderr)
+            for engine in ENGINES:
+                runs[engine, size].append(_run("--worker", engine, str(size)))
+                print(f"{engine} {size}²: {runs[engine, size][-1]['seconds']:.3f} s", file=sys.stderr)
 
-    params = {arch: runs[arch, sizes[0]][0]["params"] for arch in MODELS}
+    params = {e: runs[e, sizes[0]][0]["params"] for e in ENGINES}
     base = statistics.median(r["base_mib"] for measured in runs.values() for r in measured)
     rows = []
     for size in sizes:
-        med = {arch: statistics.median(r["seconds"] for r in runs[arch, size]) for arch in MODELS}
-        peak = {arch: max(r["peak_mib"] for r in runs[arch, size]) for arch in MODELS}
+        ms = {e: 1000 * statistics.median(r["seconds"] for r in runs[e, size]) for e in ENGINES}
+        peak = {e: max(r["peak_mib"] for r in runs[e, size]) for e in ENGINES}
         rows.append(
-            f"| {size}² | {1000 * med['brushwork']:.0f} | {1000 * med['johnson']:.0f} | "
-            f"{med['johnson'] / med['brushwork']:.1f}× | {peak['brushwork']:.0f} | {peak['johnson']:.0f} |"
+            f"| {size}² | **{ms['brushwork']:.0f}** | {ms['onnx']:.0f} | {ms['v1']:.0f} | {ms['johnson']:.0f} | "
+            f"**{ms['johnson'] / ms['brushwork']:.1f}×** | {ms['johnson'] / ms['onnx']:.1f}× | "
+            f"{peak['brushwork']:.0f} / {peak['onnx']:.0f} / {peak['v1']:.0f} / {peak['johnson']:.0f} |"
         )
+
+    width, height = (600, 400) if args.quick else (8000, 6000)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        photo = folder / "large.jpg"
+        _photo(photo, width, height)
+        model = _model(folder)
+        large = {}
+        for tile, name in (("auto", "tiled.png"), ("0", "whole.png")):
+            large[tile] = _run("--large-worker", model, str(photo), str(folder / name), "256" if args.quick and tile == "auto" else tile)
+            print(f"large {width}×{height} tile={tile}: {large[tile]}", file=sys.stderr)
+        seam_psnr = _psnr(folder / "tiled.png", folder / "whole.png")
+
     text = f"""
 ## Inference: ms per image and peak memory
 
 `{command_line()}` — {machine()}.
-Float32, batch 1, eager PyTorch, inference mode; median of {rounds} round(s), each a fresh process
-(warm-up at 64², then one timed pass). Peak RSS is the whole process's; before the timed pass
-it already holds {base:.0f} MiB (Python, PyTorch and the network).
-brushwork generator: {params['brushwork'] / 1e6:.2f} M parameters; Johnson et al. baseline: {params['johnson'] / 1e6:.2f} M.
+Batch 1, inference mode, float32; median of {rounds} round(s), each a fresh process (one
+warm-up pass at the size, then one timed pass). Peak RSS is the whole process's; before the
+timed pass it already holds about {base:.0f} MiB (Python, PyTorch and the network).
+brushwork: the `Stylizer` path (PyTorch, channels-last) and the same model exported to ONNX
+(onnxruntime); brushwork 0.1: the generator this release replaces; Johnson: the baseline,
+eager. Parameters: brushwork {params['brushwork'] / 1e6:.2f} M, brushwork 0.1
+{params['v1'] / 1e6:.2f} M, Johnson {params['johnson'] / 1e6:.2f} M.
 
-| size | brushwork ms | Johnson ms | speed-up | brushwork peak RSS MiB | Johnson peak RSS MiB |
-|---|---|---|---|---|---|
-""" + "\n".join(rows)
+| size | brushwork ms | brushwork onnx ms | brushwork 0.1 ms | Johnson ms | speed-up vs Johnson | onnx vs Johnson | peak RSS MiB (brushwork / onnx / 0.1 / Johnson) |
+|---|---|---|---|---|---|---|---|
+""" + "\n".join(rows) + f"""
+
+Large photo, `brushwork stylize MODEL photo.jpg -o out.png` on a {width}×{height} JPEG
+({width * height / 1e6:.0f} MP), a fresh process each (decode, stylize, PNG encode):
+
+| run | wall s | peak RSS MiB |
+|---|---|---|
+| tiled (automatic) | {large['auto']['seconds']:.1f} | {large['auto']['peak_mib']:.0f} |
+| whole image (`--tile 0`) | {large['0']['seconds']:.1f} | {large['0']['peak_mib']:.0f} |
+
+Tiled against whole-image output: PSNR {seam_psnr:.1f} dB (identical pixels: inf).
+"""
     write_section(args.results, SECTION, text)
     print(text.strip())
 

@@ -1,10 +1,11 @@
-"""Training speed: iterations/s at the default settings (brushwork vs the Johnson baseline), and
+"""Training speed: iterations/s at the default settings (brushwork against the generator it
+replaces, brushwork 0.1, and the Johnson baseline), and
 time-to-quality (wall time until validation SSIM and patch SWD settle within 5% of their final values).
 
     python benchmarks/training.py            # default settings, Starry Night, 1500 steps
     python benchmarks/training.py --quick    # synthetic data, a few steps (CI smoke run)
 
-Iterations/s: both architectures in one process with the default TrainConfig (random
+Iterations/s: all three generators in one process with the default TrainConfig (random
 backbone), steps timed interleaved, before and after the adversarial term starts (a default
 run spends `adversarial_start` = 20 % of its steps without it).
 
@@ -33,16 +34,23 @@ from brushwork.train import Trainer
 from common import DATA, STYLES, command_line, machine, parser, synthetic_data, write_section
 
 SECTION = "training"
-ARCHS = ("brushwork", "johnson")
+GENERATORS = {
+    "brushwork": GeneratorConfig(),
+    "brushwork 0.1": GeneratorConfig(version=1, channels=32),
+    "johnson": GeneratorConfig(arch="johnson"),
+}
 TOLERANCE = 0.05
 
 
-def train_config(arch: str, content: Path, style: Path, run_dir: Path, quick: bool, iterations: int) -> TrainConfig:
+def train_config(name: str, content: Path, style: Path, run_dir: Path, quick: bool, iterations: int) -> TrainConfig:
+    """The default TrainConfig for generator `name` (a GENERATORS key or an architecture)."""
     extra = dict(crop=32, batch_size=2, style_size=64, warmup_steps=1) if quick else {}
+    generator = GENERATORS.get(name) or GeneratorConfig(arch=name)
+    slug = name.replace(" ", "_")
     return TrainConfig(
-        content=str(content), style=str(style), output=str(run_dir / f"{arch}.safetensors"),
-        run_dir=str(run_dir / arch), backbone="random", iterations=iterations,
-        generator=GeneratorConfig(arch=arch), **extra,
+        content=str(content), style=str(style), output=str(run_dir / f"{slug}.safetensors"),
+        run_dir=str(run_dir / slug), backbone="random", iterations=iterations,
+        generator=GeneratorConfig(**vars(generator)), **extra,
     )  # fmt: skip
 
 
@@ -57,17 +65,17 @@ def timed_step(trainer: Trainer, gan: bool) -> float:
 
 def iterations_per_second(content: Path, style: Path, run_dir: Path, quick: bool, rounds: int) -> dict:
     """Median seconds per step, per architecture and phase, timed interleaved."""
-    trainers = {arch: Trainer(train_config(arch, content, style, run_dir, quick, 1500)) for arch in ARCHS}
+    trainers = {name: Trainer(train_config(name, content, style, run_dir, quick, 1500)) for name in GENERATORS}
     for trainer in trainers.values():  # warm-up: first steps allocate
         timed_step(trainer, gan=False), timed_step(trainer, gan=True)
-    times: dict[tuple[str, bool], list[float]] = {(a, g): [] for a in ARCHS for g in (False, True)}
+    times: dict[tuple[str, bool], list[float]] = {(a, g): [] for a in GENERATORS for g in (False, True)}
     for _ in range(rounds):
         for arch, trainer in trainers.items():
             for gan in (False, True):
                 times[arch, gan].append(timed_step(trainer, gan))
     share = TrainConfig().adversarial_start
     out = {}
-    for arch in ARCHS:
+    for arch in GENERATORS:
         plain, gan = statistics.median(times[arch, False]), statistics.median(times[arch, True])
         out[arch] = {"plain": plain, "gan": gan, "run": 1 / (share * plain + (1 - share) * gan)}
     return out
@@ -147,7 +155,8 @@ has it), style `{style.name}`. Median of {args.rounds} interleaved steps per cel
 |---|---|---|---|
 {speed_rows}
 
-Brushwork is {speed['brushwork']['run'] / speed['johnson']['run']:.2f}× the Johnson baseline's training speed.
+Over a default run, brushwork trains {speed['brushwork']['run'] / speed['brushwork 0.1']['run']:.2f}× as fast as brushwork 0.1 and
+{speed['brushwork']['run'] / speed['johnson']['run']:.2f}× as fast as the Johnson baseline.
 
 **Time-to-quality**: {args.iterations} steps; validation every {args.eval_every} steps on {args.val_photos} photos of
 `{val.name}` at 256 px. SSIM and patch SWD stay within {TOLERANCE:.0%} of their final values

@@ -13,12 +13,33 @@ def test_round_trip_keeps_weights_and_metadata(tiny_model):
     generator, info = load_model(tiny_model)
     assert info["style_name"] == "tiny"
     assert info["format_version"] == FORMAT_VERSION
-    assert info["generator"] == {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "norm": "none"}
+    assert info["generator"] == {
+        "arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "norm": "none", "version": 2
+    }  # fmt: skip
     assert "brushwork_version" in info
     photo = torch.rand(1, 3, 20, 20)
     again, _ = load_model(tiny_model)
     assert torch.equal(generator(photo), again(photo))
     assert not torch.allclose(generator(photo), photo, atol=1e-3)  # real weights, not identity
+
+
+def test_models_from_before_generator_versions_load_as_version_1(tmp_path):
+    from brushwork.config import GeneratorConfig
+    from brushwork.modelfile import FORMAT_NAME
+    from brushwork.models import GeneratorV1
+
+    torch.manual_seed(0)
+    old = GeneratorV1(GeneratorConfig(channels=8, res_blocks=1, version=1))
+    for p in old.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    # Written as brushwork 0.1 did: the generator config has no "version".
+    info = {"style_name": "old", "generator": {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "norm": "none"}}
+    header = {"format": FORMAT_NAME, "format_version": "1", "brushwork": json.dumps(info)}
+    save_file({k: v.contiguous() for k, v in old.state_dict().items()}, tmp_path / "old.safetensors", metadata=header)
+    loaded, _ = load_model(tmp_path / "old.safetensors")
+    assert isinstance(loaded, GeneratorV1)
+    photo = torch.rand(1, 3, 21, 19)
+    assert torch.equal(loaded(photo), old.eval()(photo))
 
 
 def test_pickle_is_refused_without_loading(tmp_path):

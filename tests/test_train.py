@@ -155,7 +155,7 @@ def test_training_moves_colours_towards_the_style(tmp_path, photo_dir):
     target = stripes.reshape(-1, 3).mean(0)
     before = np.abs(np.asarray(photo, dtype=float).reshape(-1, 3).mean(0) - target).sum()
     after = np.abs(np.asarray(out, dtype=float).reshape(-1, 3).mean(0) - target).sum()
-    assert after < 0.6 * before
+    assert after < 0.6 * before, (after, before)
 
 
 def test_johnson_baseline_trains_with_the_same_losses_and_loads_back(config, tmp_path):
@@ -168,3 +168,16 @@ def test_johnson_baseline_trains_with_the_same_losses_and_loads_back(config, tmp
     stylizer = Stylizer.from_file(result.model_path, device="cpu")
     assert isinstance(stylizer.generator, JohnsonNet)
     assert stylizer(torch.rand(3, 20, 28)).shape == (3, 20, 28)
+
+
+def test_learning_rate_warms_up_then_decays_to_its_final_fraction():
+    from brushwork.train import lr_factor
+
+    config = TrainConfig(content="x", style="y", iterations=1000, warmup_steps=100, lr_final=0.1)
+    factors = [lr_factor(step, config) for step in range(1000)]
+    assert factors[0] == pytest.approx(0.01) and factors[99] == pytest.approx(1.0)
+    after = factors[100:]
+    assert after[0] == pytest.approx(1.0) and all(a >= b for a, b in zip(after, after[1:]))
+    assert factors[-1] == pytest.approx(0.1, abs=1e-3)
+    constant = TrainConfig(content="x", style="y", iterations=50, warmup_steps=0, lr_final=1.0)
+    assert {lr_factor(step, constant) for step in range(50)} == {1.0}

@@ -5,14 +5,42 @@
     train(TrainConfig(content="photos/", style="painting.jpg", output="mine.safetensors"))
 """
 
-from .config import GeneratorConfig, TrainConfig
+import importlib
+from typing import TYPE_CHECKING
+
 from .errors import BrushworkError
-from .evaluate import EvaluateConfig, EvaluationResult, evaluate
-from .optimize import OptimizeConfig, StyleOptimizer
-from .styles import bundled_styles
-from .stylize import Stylizer
-from .train import TrainResult, train
 from .version import __version__
+
+# Imported on first use, so that `brushwork stylize` does not pay for the training stack
+# (torchvision alone adds about 170 MB and a second to every process).
+_LAZY = {
+    "EvaluateConfig": "evaluate",
+    "EvaluationResult": "evaluate",
+    "evaluate": "evaluate",
+    "OptimizeConfig": "optimize",
+    "StyleOptimizer": "optimize",
+    "GeneratorConfig": "config",
+    "TrainConfig": "config",
+    "bundled_styles": "styles",
+    "Stylizer": "stylize",
+    "TrainResult": "train",
+    "train": "train",
+}
+
+if TYPE_CHECKING:
+    from .config import GeneratorConfig, TrainConfig
+    from .evaluate import EvaluateConfig, EvaluationResult, evaluate
+    from .optimize import OptimizeConfig, StyleOptimizer
+    from .styles import bundled_styles
+    from .stylize import Stylizer
+    from .train import TrainResult, train
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BrushworkError",

@@ -26,6 +26,8 @@ HELP = {
     "crop": "training crop size in pixels",
     "style_size": "longer side of a single painting when its style is measured",
     "lr_g": "generator learning rate (Adam)",
+    "lr_final": "learning rates decay (cosine, after warm-up) to this fraction by the last step; 1 keeps them constant",
+    "grad_clip": "clip the generator's gradient norm to this (0: off)",
     "lr_d": "discriminator learning rate (Adam)",
     "warmup_steps": "learning rates ramp up linearly over these first steps",
     "content_weight": "weight of the content loss (relative feature error)",
@@ -44,7 +46,7 @@ HELP = {
     "sample_every": "save a sample grid every N steps",
     "checkpoint_every": "save a checkpoint every N steps",
     "arch": "generator architecture: brushwork, or johnson (Johnson et al. 2016, the baseline)",
-    "channels": "generator width",
+    "channels": "generator width at 1/2 resolution (doubled at 1/4 and 1/8)",
     "res_blocks": "generator residual blocks",
     "norm": "generator normalisation: none or instance",
     "cond_dim": "generator conditioning vector size (0: none)",
@@ -59,7 +61,8 @@ class _Parser(argparse.ArgumentParser):
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig/GeneratorConfig field; absent flags stay absent (SUPPRESS)."""
     fields = [f for f in dataclasses.fields(TrainConfig) if f.name != "generator"]
-    fields += dataclasses.fields(GeneratorConfig)
+    # The generator's design version is set by the code (TOML can still name it), not a flag.
+    fields += [f for f in dataclasses.fields(GeneratorConfig) if f.name != "version"]
     for f in fields:
         default = f.default if f.default is not dataclasses.MISSING else None
         flag = "--" + f.name.replace("_", "-")
@@ -103,6 +106,12 @@ def _build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--max-size", type=int, help="resize so the longer side is at most this (default: keep)")
     stylize.add_argument("--format", help="output format for folder runs, e.g. png or jpg (default: input's)")
     stylize.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    stylize.add_argument(
+        "--tile", type=int, default=None,
+        help="run large images as tiles of this many pixels (0: never tile; default: tile above 4 MP)",
+    )  # fmt: skip
+    stylize.add_argument("--engine", default="torch", help="torch, or onnx (onnxruntime; pip install 'brushwork[onnx]')")
+    stylize.add_argument("--precision", default="fp32", help="fp32, bf16 (fast on recent CPUs and GPUs) or fp16 (GPU)")
     stylize.add_argument("--quiet", action="store_true", help="no progress bar")
     optimize = stylize.add_argument_group("per-image optimisation (Gatys et al.; no model, slow, any painting)")
     optimize.add_argument("--optimize", action="store_true", help="optimise each image's pixels instead of running a model")
@@ -137,6 +146,11 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     evaluate.add_argument("--vgg-weights", default="", help=HELP["vgg_weights"] + " (adds the standard VGG losses)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    export = commands.add_parser("export", help="export a model to ONNX or TorchScript (any image size)")
+    export.add_argument("model", help="model file or bundled style name")
+    export.add_argument("--format", default="onnx", help="onnx (onnxruntime; needs brushwork[onnx]) or torchscript")
+    export.add_argument("-o", "--output", help="output file (default: MODEL.onnx / MODEL.pt here)")
 
     info = commands.add_parser("info", help="print a model file's metadata")
     info.add_argument("model", help="model file or bundled style name")
@@ -193,7 +207,10 @@ def _stylizer(args: argparse.Namespace):
         raise BrushworkError("--style-image is only used with --optimize (a model carries its own style)")
     if len(args.items) < 2:
         raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
-    return Stylizer.from_file(args.items[0], device=args.device), args.items[1:]
+    stylizer = Stylizer.from_file(
+        args.items[0], device=args.device, tile=args.tile, engine=args.engine, precision=args.precision
+    )
+    return stylizer, args.items[1:]
 
 
 def _run_stylize(args: argparse.Namespace) -> int:
@@ -226,6 +243,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     print(f"wrote {result.report_dir}/metrics.json, metrics.md, contact_sheet.png ({len(result.images)} image(s)"
           + (f"; {len(result.failed)} failed)" if result.failed else ")"))
     return 1 if result.failed else 0
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from .export import export_model
+
+    path = export_model(args.model, args.format, args.output)
+    print(f"wrote {path} ({args.format})")
+    return 0
 
 
 def _run_info(args: argparse.Namespace) -> int:
@@ -284,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                 "train": _run_train,
                 "stylize": _run_stylize,
                 "evaluate": _run_evaluate,
+                "export": _run_export,
                 "info": _run_info,
                 "styles": _run_styles,
             }

@@ -17,6 +17,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+# Generator widths by architecture: brushwork's version-2 default, and Johnson et al.'s 32.
+DEFAULT_CHANNELS = {"brushwork": 16, "johnson": 32}
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
@@ -25,8 +27,17 @@ class GeneratorConfig:
     """Shape of the feed-forward generator (see models/generator.py)."""
 
     arch: str = "brushwork"  # "brushwork" (models/generator.py) or "johnson" (the baseline, models/johnson.py)
-    channels: int = 32  # width at 1/2 resolution; 2x that at 1/4 where the residual blocks run
+    # Width. brushwork: at 1/2 resolution, 2x at 1/4, 4x at 1/8 where the residual blocks run.
+    # 0 picks the architecture's default (DEFAULT_CHANNELS).
+    channels: int = 0
     res_blocks: int = 5
+    # brushwork generator design: 2 is models/generator.py; 1 (brushwork 0.1, models/generator_v1.py)
+    # is only for loading old model files, whose configs have no version.
+    version: int = 2
+
+    def __post_init__(self) -> None:
+        if self.channels == 0:
+            self.channels = DEFAULT_CHANNELS.get(self.arch, 16)
     cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
     norm: str = "none"  # "none" (purely local layers) or "instance"
 
@@ -48,6 +59,9 @@ class TrainConfig:
     lr_g: float = 2e-3
     lr_d: float = 2e-4
     warmup_steps: int = 100  # learning rates ramp up linearly over these first steps
+    # ...then decay along a cosine to this fraction of their start by the last step (1: constant).
+    lr_final: float = 0.1
+    grad_clip: float = 0.0  # clip the generator's gradient norm to this (0: no clipping)
     content_weight: float = 1.0
     style_weight: float = 20.0
     adversarial_weight: float = 0.3
@@ -78,7 +92,9 @@ class TrainConfig:
         for name in ("lr_g", "lr_d"):
             if not 0 < getattr(self, name) <= 1:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be in (0, 1] (got {getattr(self, name)})")
-        for name in ("content_weight", "style_weight", "adversarial_weight", "tv_weight"):
+        if not 0 <= self.lr_final <= 1:
+            raise BrushworkError(f"--lr-final must be in [0, 1] (got {self.lr_final})")
+        for name in ("content_weight", "style_weight", "adversarial_weight", "tv_weight", "grad_clip"):
             if getattr(self, name) < 0:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")
         if not 0 <= self.adversarial_start <= 1:
@@ -92,6 +108,8 @@ class TrainConfig:
             raise BrushworkError("generator channels must be >= 4 and res_blocks >= 0")
         if self.generator.arch not in ("brushwork", "johnson"):
             raise BrushworkError(f"--arch must be brushwork or johnson (got {self.generator.arch!r})")
+        if self.generator.version not in (1, 2):
+            raise BrushworkError(f"generator version must be 1 or 2 (got {self.generator.version})")
         if self.generator.norm not in ("none", "instance"):
             raise BrushworkError(f"--norm must be none or instance (got {self.generator.norm!r})")
         if self.backbone not in BACKBONES:

@@ -6,16 +6,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
+import warnings
+
+import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .data import IMAGE_EXTENSIONS, find_images, open_image, pil_to_tensor, save_image, tensor_to_pil
+from .data import IMAGE_EXTENSIONS, find_images, open_image, save_image
 from .devices import pick_device
+from .engines import ENGINES, OnnxEngine, TorchEngine
 from .errors import BrushworkError
 from .modelfile import load_model
 from .styles import DEFAULT_STYLE, resolve_model
+from .tiling import DEFAULT_MARGIN, from_uint8, resolve_tile, stylize_uint8, to_uint8
 
 
 class ImageStylizer:
@@ -30,6 +35,10 @@ class ImageStylizer:
         """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1], on the input's device."""
         raise NotImplementedError
 
+    def stylize_pixels(self, pixels: Tensor) -> Tensor:
+        """H×W×3 uint8 -> H×W×3 uint8 (what images go through; models tile large ones)."""
+        return to_uint8(self.stylize_tensor(from_uint8(pixels)))[0]
+
     @overload
     def __call__(self, image: Image.Image) -> Image.Image: ...
     @overload
@@ -42,7 +51,9 @@ class ImageStylizer:
             out = self.stylize_tensor(batched)
             return out if image.ndim == 4 else out[0]
         alpha = image.getchannel("A") if image.mode in ("RGBA", "LA", "PA") else None
-        out = tensor_to_pil(self.stylize_tensor(pil_to_tensor(image.convert("RGB"))))
+        # Bytes, not floats, until a tile is run: 4x less memory for large photos.
+        pixels = torch.from_numpy(np.array(image.convert("RGB") if image.mode != "RGB" else image))
+        out = Image.fromarray(self.stylize_pixels(pixels).numpy())
         if alpha is not None:
             out.putalpha(alpha)
         return out
@@ -54,27 +65,73 @@ class ImageStylizer:
 
 
 class Stylizer(ImageStylizer):
-    """A loaded style model. ``Stylizer.from_file("starry_night")(photo)`` returns the stylized photo."""
+    """A loaded style model. ``Stylizer.from_file("starry_night")(photo)`` returns the stylized photo.
 
-    def __init__(self, generator: nn.Module, metadata: dict[str, Any], device: torch.device):
-        self.generator = generator.to(device).eval()
+    ``tile``: None tiles images over 4 MP automatically, 0 never tiles, N uses N-pixel tiles
+    (see tiling.py). ``engine``: "torch" or "onnx" (onnxruntime, CPU or CUDA).
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module | None,
+        metadata: dict[str, Any],
+        device: torch.device,
+        tile: int | None = None,
+        engine: str = "torch",
+        precision: str = "fp32",
+        runner=None,
+    ):
+        if tile is not None and tile < 0:
+            raise BrushworkError(f"--tile must be 0 (never tile) or a tile size in pixels (got {tile})")
+        if engine not in ENGINES:
+            raise BrushworkError(f"--engine must be one of {', '.join(ENGINES)} (got {engine!r})")
+        self.generator = generator
         self.metadata = metadata
-        self.device = device
         self.name = metadata.get("style_name", "style")
+        self.tile = tile
+        if runner is not None:
+            self.engine = runner
+        elif engine == "onnx":
+            from .export import onnx_bytes
+
+            self.engine = OnnxEngine(onnx_bytes(generator, metadata), source=self.name)
+        else:
+            self.engine = TorchEngine(generator, device, precision)
+        self.device = self.engine.device
+        config = metadata.get("generator", {})
+        # Models that normalise over the whole image give slightly different tiles.
+        self.local = config.get("arch", "brushwork") == "brushwork" and config.get("norm", "none") == "none"
 
     @classmethod
-    def from_file(cls, model: str | Path = DEFAULT_STYLE, device: str = "auto") -> "Stylizer":
-        """Load a model file, or a bundled style by name."""
+    def from_file(
+        cls,
+        model: str | Path = DEFAULT_STYLE,
+        device: str = "auto",
+        tile: int | None = None,
+        engine: str = "torch",
+        precision: str = "fp32",
+    ) -> "Stylizer":
+        """Load a model file (.safetensors, or an ONNX export), or a bundled style by name."""
+        if str(model).lower().endswith(".onnx"):
+            if not Path(model).is_file():
+                raise BrushworkError(f"{model}: no such model file")
+            runner = OnnxEngine(model, source=str(model))
+            return cls(None, runner.metadata(), runner.device, tile, "onnx", runner=runner)
         resolved = pick_device(device)
         generator, metadata = load_model(resolve_model(model), device=resolved)
-        return cls(generator, metadata, resolved)
+        return cls(generator, metadata, resolved, tile, engine, precision)
 
-    @torch.inference_mode()
     def stylize_tensor(self, images: Tensor) -> Tensor:
-        """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1], on the input's device."""
+        """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1], on the input's device (one whole pass)."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"expected N×3×H×W images, got shape {tuple(images.shape)}")
-        return self.generator(images.to(self.device, torch.float32)).to(images.device)
+        return self.engine(images).to(images.device)
+
+    def stylize_pixels(self, pixels: Tensor) -> Tensor:
+        """H×W×3 uint8 -> H×W×3 uint8, tiled when large (bounded memory, no seams)."""
+        if not self.local and resolve_tile(pixels.shape[0], pixels.shape[1], self.tile):
+            warnings.warn(f"{self.name} normalises over the whole image, so its tiles may not match at the borders")
+        return stylize_uint8(self.engine, pixels, tile=self.tile, margin=DEFAULT_MARGIN)
 
 
 @dataclass

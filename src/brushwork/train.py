@@ -100,12 +100,10 @@ class Trainer:
     # -- one step ---------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
         config, rng = self.config, step_generator(self.config.seed, self.step)
-        # Warm-up keeps the first large, uniform style gradients from throwing the generator
-        # into saturation; a pure function of the step, so resuming stays exact.
-        ramp = min(1.0, (self.step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
+        factor = lr_factor(self.step, config)
         for optimizer, lr in ((self.opt_g, config.lr_g), (self.opt_d, config.lr_d)):
             for group in optimizer.param_groups:
-                group["lr"] = lr * ramp
+                group["lr"] = lr * factor
         photos = self.content.sample(config.batch_size, rng).to(self.device)
         stylized = self.generator(photos)
         with self.autocast():
@@ -139,6 +137,7 @@ class Trainer:
 
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
+        losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.generator.parameters(), config.grad_clip or math.inf)
         self.opt_g.step()
         losses["total"] = total.detach()
         self.step += 1
@@ -234,6 +233,20 @@ class Trainer:
             # Square centre crops keep the grid compact whatever the photos' orientation.
             photos.append(center_crop(resize(photo, SAMPLE_SIZE, antialias=True), SAMPLE_SIZE))
         return photos
+
+
+def lr_factor(step: int, config: TrainConfig) -> float:
+    """The learning-rate multiplier at `step`: a linear warm-up, then a cosine decay to
+    ``config.lr_final``. A pure function of the step, so a resumed run stays exact.
+
+    The warm-up keeps the first large, uniform style gradients from throwing the generator
+    into saturation; the decay lets the run settle instead of wandering, or collapsing back
+    to the identity as a constant rate once did at the very end of a run.
+    """
+    if config.warmup_steps and step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.iterations - config.warmup_steps)
+    return config.lr_final + (1 - config.lr_final) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:

@@ -1,0 +1,81 @@
+"""Inference engines: what actually runs the generator, in PyTorch or in ONNX Runtime.
+
+An engine is a callable ``N×3×H×W float32 in [0, 1] -> N×3×H×W float32 in [0, 1]`` (on the
+CPU for ONNX Runtime, on the engine's device for PyTorch); the Stylizer and the tiler only
+see that callable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .errors import BrushworkError, describe
+
+ENGINES = ("torch", "onnx")
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+ONNXRUNTIME_EXTRA = "pip install 'brushwork[onnx]'"
+
+
+class TorchEngine:
+    """Eager PyTorch, channels-last (oneDNN's fast path on CPUs, tensor cores on GPUs), with
+    optional bf16/fp16 autocast."""
+
+    name = "torch"
+
+    def __init__(self, generator: nn.Module, device: torch.device, precision: str = "fp32"):
+        if precision not in PRECISIONS:
+            raise BrushworkError(f"--precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
+        if precision == "fp16" and device.type == "cpu":
+            raise BrushworkError("--precision fp16 needs a GPU; on a CPU use bf16 or fp32")
+        self.device = device
+        self.dtype = PRECISIONS[precision]
+        self.generator = generator.to(device).eval().to(memory_format=torch.channels_last)
+
+    @torch.inference_mode()
+    def __call__(self, images: Tensor) -> Tensor:
+        x = images.to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, dtype=self.dtype or torch.bfloat16, enabled=self.dtype is not None):
+            return self.generator(x).float().contiguous()
+
+
+class OnnxEngine:
+    """ONNX Runtime on an exported model (see export.py), CUDA if its build has it, else CPU."""
+
+    name = "onnx"
+
+    def __init__(self, model: bytes | str | Path, source: str = "model"):
+        try:
+            import onnxruntime
+        except ImportError:
+            raise BrushworkError(f"--engine onnx needs onnxruntime: {ONNXRUNTIME_EXTRA}") from None
+        available = onnxruntime.get_available_providers()
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # errors only
+        try:
+            self.session = onnxruntime.InferenceSession(
+                model if isinstance(model, bytes) else str(model), options, providers=providers
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise BrushworkError(f"{source}: not a loadable ONNX model ({describe(exc)})") from None
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        if self.input_names != ["image"]:
+            raise BrushworkError(f"{source}: not a single-input brushwork ONNX export (inputs {self.input_names})")
+        self.device = torch.device("cpu")
+
+    def metadata(self) -> dict[str, Any]:
+        """The brushwork metadata stored in the file by `brushwork export` ({} if none)."""
+        text = self.session.get_modelmeta().custom_metadata_map.get("brushwork", "")
+        try:
+            return json.loads(text) if text else {}
+        except ValueError:
+            return {}
+
+    def __call__(self, images: Tensor) -> Tensor:
+        feed = {"image": images.detach().to("cpu", torch.float32).contiguous().numpy()}
+        return torch.from_numpy(self.session.run(["stylized"], feed)[0])

@@ -1,0 +1,109 @@
+"""Building blocks shared by the brushwork generators: every layer is local (no statistics
+over the whole image unless instance norm is asked for), so tiled inference matches
+whole-image inference."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class ConditionalAffine(nn.Module):
+    """Optional instance normalisation, then per-channel ``x * (1 + scale) + shift``;
+    scale/shift come from `cond` if it has one (conditional instance norm, Dumoulin et al.)."""
+
+    def __init__(self, channels: int, cond_dim: int = 0, instance_norm: bool = False):
+        super().__init__()
+        self.cond_dim = cond_dim
+        self.norm = nn.InstanceNorm2d(channels) if instance_norm else nn.Identity()
+        if cond_dim:
+            self.to_scale_shift = nn.Linear(cond_dim, 2 * channels)
+            nn.init.zeros_(self.to_scale_shift.weight)
+            nn.init.zeros_(self.to_scale_shift.bias)
+        else:
+            self.scale = nn.Parameter(torch.zeros(channels))
+            self.shift = nn.Parameter(torch.zeros(channels))
+
+    def scale_shift(self, cond: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Per-channel (1 + scale, shift), each N×C (or 1×C without conditioning)."""
+        if self.cond_dim:
+            if cond is None:
+                raise ValueError("this generator needs a conditioning vector")
+            scale, shift = self.to_scale_shift(cond).chunk(2, dim=1)
+            return 1 + scale, shift
+        return 1 + self.scale[None], self.shift[None]
+
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        """x: N×C×H×W; cond: N×cond_dim (required when cond_dim > 0)."""
+        scale, shift = self.scale_shift(cond)
+        return self.norm(x) * scale[:, :, None, None] + shift[:, :, None, None]
+
+
+class ConvLayer(nn.Module):
+    """Replicate-padded (works for any size, even 1 pixel) 3×3 conv, conditional affine,
+    an optional added tensor (a skip connection), optional (leaky) ReLU."""
+
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        stride: int = 1,
+        cond_dim: int = 0,
+        relu: bool = True,
+        norm: bool = False,
+        slope: float = 0.0,
+    ):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="replicate")
+        self.affine = ConditionalAffine(cout, cond_dim, norm)
+        self.relu = relu
+        self.slope = slope  # leaky ReLU's negative slope (0: plain ReLU)
+
+    def forward(self, x: Tensor, cond: Tensor | None = None, add: Tensor | None = None) -> Tensor:
+        x = self.affine(self.conv(x), cond)
+        if add is not None:
+            x = x + add
+        if not self.relu:
+            return x
+        return F.leaky_relu(x, self.slope) if self.slope else F.relu(x)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int, cond_dim: int = 0, norm: bool = False, slope: float = 0.0):
+        super().__init__()
+        self.first = ConvLayer(channels, channels, cond_dim=cond_dim, norm=norm, slope=slope)
+        self.second = ConvLayer(channels, channels, cond_dim=cond_dim, relu=False, norm=norm)
+        # Small start value keeps the un-normalised stack well conditioned early in training.
+        self.gain = nn.Parameter(torch.tensor(0.1))
+
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        return x + self.gain * self.second(self.first(x, cond), cond)
+
+
+class UpLayer(nn.Module):
+    """Nearest ×2 upsampling followed by a conv layer (resize-convolution, which avoids the
+    checkerboard artefacts of transposed convolutions)."""
+
+    def __init__(self, cin: int, cout: int, cond_dim: int = 0, norm: bool = False, slope: float = 0.0):
+        super().__init__()
+        self.layer = ConvLayer(cin, cout, cond_dim=cond_dim, norm=norm, slope=slope)
+
+    def forward(self, x: Tensor, cond: Tensor | None = None, skip: Tensor | None = None) -> Tensor:
+        return self.layer(F.interpolate(x, scale_factor=2.0, mode="nearest"), cond, add=skip)
+
+
+def straight_through_clamp(x: Tensor) -> Tensor:
+    """Forward: clamped to [0, 1]. Backward: identity, so a generator pushed into saturation
+    (e.g. towards a painting's white paper) still gets gradients and recovers."""
+    return x + (x.clamp(0, 1) - x).detach()
+
+
+def pad_to_multiple(images: Tensor, multiple: int) -> Tensor:
+    """Replicate-pad the bottom/right so both sides are multiples of `multiple`.
+
+    Always pads, by 0 if need be: a shape-dependent branch would be frozen into exported
+    (ONNX, TorchScript) graphs. Replicate works for any size (reflect needs the pad smaller
+    than the side)."""
+    h, w = images.shape[-2:]
+    return F.pad(images, (0, -w % multiple, 0, -h % multiple), mode="replicate")

@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from brushwork import tiling
+from brushwork.config import GeneratorConfig
+from brushwork.models import Generator
+from brushwork.stylize import Stylizer
+from brushwork.tiling import plan_tiles, stylize_uint8
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = (a.double() - b.double()).pow(2).mean().item()
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def textured_pixels(height, width, seed=0):
+    """A photo-like uint8 image: smooth gradients plus fine noise, so every tile has detail."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x / width, y / height, 0.5 + 0.4 * np.sin(x / 7.0 + y / 11.0)], axis=-1)
+    image = np.clip(base + rng.normal(0, 0.08, base.shape), 0, 1)
+    return torch.from_numpy((image * 255).astype(np.uint8))
+
+
+def busy_generator(seed=0):
+    """A default-size generator with random weights strong enough to change the picture a lot."""
+    torch.manual_seed(seed)
+    generator = Generator(GeneratorConfig())
+    for name, p in generator.named_parameters():
+        if name.endswith("weight") and p.ndim == 4:
+            torch.nn.init.normal_(p, std=(2.0 / (p.shape[1] * 9)) ** 0.5)  # He init
+    torch.nn.init.normal_(generator.to_rgb.weight, std=0.02)
+    return generator.eval()
+
+
+@pytest.mark.parametrize("height, width, tile, margin", [(100, 130, 32, 16), (64, 64, 64, 0), (9, 300, 40, 8), (1, 1, 8, 8)])
+def test_tiles_cover_the_image_once_on_the_stride_grid(height, width, tile, margin):
+    covered = np.zeros((height, width), dtype=int)
+    for part in plan_tiles(height, width, tile, margin, multiple=8):
+        top, left, bottom, right = part.core
+        covered[top:bottom, left:right] += 1
+        c_top, c_left, c_bottom, c_right = part.context
+        assert c_top <= top and c_left <= left and c_bottom >= bottom and c_right >= right
+        assert 0 <= c_top and 0 <= c_left and c_bottom <= height and c_right <= width
+        assert c_top % 8 == 0 and c_left % 8 == 0  # same pixel grid as the whole image
+    assert (covered == 1).all()
+
+
+def test_tiled_output_matches_whole_image():
+    generator = busy_generator()
+    pixels = textured_pixels(300, 420)
+    with torch.inference_mode():
+        whole = stylize_uint8(generator, pixels, tile=0)
+        tiled = stylize_uint8(generator, pixels, tile=128)
+    assert (whole.float() - pixels.float()).abs().mean() > 10  # the generator really changes the image
+    assert psnr(whole, tiled) >= 40.0
+
+
+def test_small_margin_shows_seams_so_the_margin_matters():
+    # Guards the test above: without context, tiles visibly disagree with the whole image.
+    generator = busy_generator()
+    pixels = textured_pixels(256, 256)
+    with torch.inference_mode():
+        whole = stylize_uint8(generator, pixels, tile=0)
+        tiled = stylize_uint8(generator, pixels, tile=64, margin=0)
+    assert psnr(whole, tiled) < 40.0
+
+
+def test_stylizer_tiles_large_images_automatically(tiny_model, monkeypatch):
+    stylizer = Stylizer.from_file(tiny_model, device="cpu")
+    calls = []
+    engine = stylizer.engine
+    stylizer.engine = lambda images: calls.append(tuple(images.shape)) or engine(images)
+    photo = Image.fromarray(textured_pixels(96, 80).numpy())
+    stylizer(photo)
+    assert len(calls) == 1  # small: one pass
+    monkeypatch.setattr(tiling, "AUTO_TILE_PIXELS", 64 * 64)
+    monkeypatch.setattr(tiling, "DEFAULT_TILE", 32)
+    calls.clear()
+    stylizer(photo)
+    assert len(calls) == 9  # 3 × 3 tiles of 32 px
+    stylizer.tile = 0
+    calls.clear()
+    stylizer(photo)
+    assert len(calls) == 1  # --tile 0 never tiles
+
+
+def test_tile_option_gives_the_same_picture(tiny_model):
+    photo = Image.fromarray(textured_pixels(150, 210, seed=3).numpy())
+    whole = Stylizer.from_file(tiny_model, device="cpu", tile=0)(photo)
+    tiled = Stylizer.from_file(tiny_model, device="cpu", tile=48)(photo)
+    assert psnr(torch.from_numpy(np.array(whole)), torch.from_numpy(np.array(tiled))) >= 40.0
+
+
+def test_whole_image_normalising_models_warn_when_tiled(tmp_path):
+    from brushwork.modelfile import save_model
+
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="instance"))
+    path = tmp_path / "norm.safetensors"
+    save_model(path, generator, {"style_name": "norm"})
+    photo = Image.fromarray(textured_pixels(64, 64).numpy())
+    with pytest.warns(UserWarning, match="normalises over the whole image"):
+        Stylizer.from_file(path, device="cpu", tile=32)(photo)
+
+
+def test_bf16_precision_stays_close_to_fp32(tiny_model):
+    photo = Image.fromarray(textured_pixels(64, 96).numpy())
+    full = np.asarray(Stylizer.from_file(tiny_model, device="cpu")(photo))
+    half = np.asarray(Stylizer.from_file(tiny_model, device="cpu", precision="bf16")(photo))
+    assert psnr(torch.from_numpy(full.copy()), torch.from_numpy(half.copy())) >= 30.0
+
+
+def test_cli_tile_option(tiny_model, tmp_path, capsys):
+    from brushwork.cli import main
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(textured_pixels(90, 120, seed=5).numpy()).save(photo)
+    assert main(["stylize", str(tiny_model), str(photo), "-o", str(tmp_path / "whole.png"), "--tile", "0"]) == 0
+    assert main(["stylize", str(tiny_model), str(photo), "-o", str(tmp_path / "tiled.png"), "--tile", "32"]) == 0
+    whole, tiled = (torch.from_numpy(np.array(Image.open(tmp_path / name))) for name in ("whole.png", "tiled.png"))
+    assert whole.shape == tiled.shape == (90, 120, 3)
+    assert psnr(whole, tiled) >= 40.0
