@@ -34,15 +34,14 @@ import numpy as np
 import torch
 from PIL import Image
 
+from brushwork.train import resolve_precision
 from common import command_line, machine, parser, write_section
 
 SECTION = "inference"
-ENGINES = {
-    "brushwork": "brushwork",
-    "onnx": "brushwork onnx",
-    "v1": "brushwork 0.1",
-    "johnson": "Johnson",
-}
+LABELS = {"brushwork": "brushwork", "bf16": "bf16", "onnx": "onnx", "v1": "brushwork 0.1", "johnson": "Johnson"}
+ENGINES = ["brushwork", "onnx", "v1", "johnson"]
+if resolve_precision("auto", torch.device("cpu")) == "bf16":  # native bfloat16 (AMX / AVX512-BF16)
+    ENGINES.insert(1, "bf16")
 
 
 def _peak_mib() -> float:
@@ -59,9 +58,10 @@ def _worker(engine: str, size: int) -> None:
     config = {"johnson": GeneratorConfig(arch="johnson"), "v1": GeneratorConfig(version=1, channels=32)}
     net = build_generator(config.get(engine, GeneratorConfig())).eval()
     params = sum(p.numel() for p in net.parameters())
-    if engine in ("brushwork", "onnx"):
+    if engine in ("brushwork", "bf16", "onnx"):
         meta = {"style_name": "bench", "generator": vars(net.config)}
-        run = Stylizer(net, meta, torch.device("cpu"), engine="torch" if engine == "brushwork" else "onnx").stylize_tensor
+        options = {"onnx": {"engine": "onnx"}, "bf16": {"precision": "bf16"}}.get(engine, {})
+        run = Stylizer(net, meta, torch.device("cpu"), **options).stylize_tensor
     else:
         run = net
     image = torch.rand(1, 3, size, size)
@@ -149,11 +149,9 @@ def main() -> None:
     for size in sizes:
         ms = {e: 1000 * statistics.median(r["seconds"] for r in runs[e, size]) for e in ENGINES}
         peak = {e: max(r["peak_mib"] for r in runs[e, size]) for e in ENGINES}
-        rows.append(
-            f"| {size}² | **{ms['brushwork']:.0f}** | {ms['onnx']:.0f} | {ms['v1']:.0f} | {ms['johnson']:.0f} | "
-            f"**{ms['johnson'] / ms['brushwork']:.1f}×** | {ms['johnson'] / ms['onnx']:.1f}× | "
-            f"{peak['brushwork']:.0f} / {peak['onnx']:.0f} / {peak['v1']:.0f} / {peak['johnson']:.0f} |"
-        )
+        cells = [f"**{ms['brushwork']:.0f}**", *(f"{ms[e]:.0f}" for e in ENGINES[1:])]
+        ratios = [f"**{ms['johnson'] / ms['brushwork']:.1f}×**", *(f"{ms['johnson'] / ms[e]:.1f}×" for e in ENGINES[1:-2])]
+        rows.append(f"| {size}² | {' | '.join(cells)} | {' | '.join(ratios)} | {' / '.join(f'{peak[e]:.0f}' for e in ENGINES)} |")
 
     width, height = (600, 400) if args.quick else (8000, 6000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,13 +172,13 @@ def main() -> None:
 Batch 1, inference mode, float32; median of {rounds} round(s), each a fresh process (one
 warm-up pass at the size, then one timed pass). Peak RSS is the whole process's; before the
 timed pass it already holds about {base:.0f} MiB (Python, PyTorch and the network).
-brushwork: the `Stylizer` path (PyTorch, channels-last) and the same model exported to ONNX
-(onnxruntime); brushwork 0.1: the generator this release replaces; Johnson: the baseline,
+brushwork: the `Stylizer` path (PyTorch, channels-last), the same with `--precision bf16`
+where the CPU has native bfloat16, and the model exported to ONNX (onnxruntime); brushwork 0.1: the generator this release replaces; Johnson: the baseline,
 eager. Parameters: brushwork {params['brushwork'] / 1e6:.2f} M, brushwork 0.1
 {params['v1'] / 1e6:.2f} M, Johnson {params['johnson'] / 1e6:.2f} M.
 
-| size | brushwork ms | brushwork onnx ms | brushwork 0.1 ms | Johnson ms | speed-up vs Johnson | onnx vs Johnson | peak RSS MiB (brushwork / onnx / 0.1 / Johnson) |
-|---|---|---|---|---|---|---|---|
+| size | {' | '.join(f'{LABELS[e]} ms' for e in ENGINES)} | {' | '.join(f'Johnson ÷ {LABELS[e]}' for e in ENGINES[:-2])} | peak RSS MiB ({' / '.join(LABELS[e] for e in ENGINES)}) |
+|{'---|' * (2 * len(ENGINES))}
 """ + "\n".join(rows) + f"""
 
 Large photo, `brushwork stylize MODEL photo.jpg -o out.png` on a {width}×{height} JPEG

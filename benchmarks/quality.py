@@ -16,6 +16,7 @@ compared on the same photos) and a contact sheet.
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import tempfile
@@ -64,13 +65,27 @@ def train_for_budget(arch: str, content: Path, style: Path, work: Path, budget: 
     return {"model": result.model_path, "steps": steps, "seconds": result.seconds}
 
 
-def optimize_outputs(style: Path, photos: list[Path], out: Path, steps: int) -> float:
-    """Write the optimisation reference for `photos` to `out` (same names); seconds per image."""
+def optimize_outputs(style: Path, photos: list[Path], out: Path, steps: int) -> tuple[float, bool]:
+    """Write the optimisation reference for `photos` to `out` (same names).
+    Returns (seconds per image, whether a previous run's outputs were reused).
+
+    The reference does not depend on the generator, so a previous run's outputs (same
+    photos and steps, recorded in `out/reference.json`) are reused: delete `out` to redo.
+    """
+    record = out / "reference.json"
+    wanted = {"photos": [p.name for p in photos], "steps": steps, "size": SIZE}
+    if record.is_file():
+        saved = json.loads(record.read_text())
+        if {k: saved.get(k) for k in wanted} == wanted and all((out / f"{p.stem}.png").is_file() for p in photos):
+            print(f"{style.stem}: reusing the optimisation reference in {out}", file=sys.stderr)
+            return saved["seconds_per_image"], True
     optimizer = StyleOptimizer(OptimizeConfig(style=str(style), steps=steps, size=SIZE, backbone="random"))
     start = time.perf_counter()
     for photo in photos:
         optimizer.stylize_file(photo, out / f"{photo.stem}.png")
-    return (time.perf_counter() - start) / max(1, len(photos))
+    seconds = (time.perf_counter() - start) / max(1, len(photos))
+    record.write_text(json.dumps({**wanted, "seconds_per_image": seconds}))
+    return seconds, False
 
 
 def _means(rows: list[dict], photos: set[str] | None = None) -> dict[str, float]:
@@ -107,7 +122,7 @@ def main() -> None:
         trained = {arch: train_for_budget(arch, content, painting, work / arch, budget, args.quick) for arch in ARCHS}
         subset = find_images(val)[: args.optimize_photos]
         optimize_dir = work / "optimize"
-        opt_seconds = optimize_outputs(painting, subset, optimize_dir, args.optimize_steps)
+        opt_seconds, reused = optimize_outputs(painting, subset, optimize_dir, args.optimize_steps)
         base = EvaluateConfig(content=str(val), style=str(painting), model="-", **quick_eval)
         reference = style_reference(base, torch.device("cpu"))
         results = {}
@@ -129,7 +144,7 @@ def main() -> None:
             f"Training budget {budget / 60:.1f} min per model: brushwork {trained['brushwork']['steps']} steps "
             f"({trained['brushwork']['seconds']:.0f} s measured), Johnson baseline {trained['johnson']['steps']} steps "
             f"({trained['johnson']['seconds']:.0f} s). Optimisation: {args.optimize_steps} L-BFGS steps, "
-            f"{opt_seconds:.0f} s per image.",
+            f"{opt_seconds:.0f} s per image" + (" (outputs reused from an earlier run of this script)." if reused else "."),
             "",
             "| method | SSIM ↑ | edge ↑ | colour SWD ↓ | patch SWD ↓ | Gram (eval VGG) ↓ |",
             "|---|---|---|---|---|---|",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How the bundled styles were trained (run from the repository root, with the project's
-# offline image kit in ../shared/data). Default settings except the style name and output.
+# offline image kit in ../shared/data). Default settings (1500 steps, generator version 2)
+# except the style name and output.
 set -euo pipefail
 data=${DATA:-../shared/data}
 out=${OUT:-src/brushwork/styles}
@@ -9,8 +10,6 @@ common=(--content "$data/content/train" --backbone random --quiet)
 /usr/bin/time -v brushwork train "${common[@]}" --style "$data/style/vangogh_the_starry_night_1889.jpg" \
     --name starry_night --description "Van Gogh, The Starry Night (1889): deep blues, swirling strokes" \
     --output "$out/starry_night.safetensors" --run-dir runs/starry_night
-# starry_night was then continued to 3000 steps (its samples were still improving):
-/usr/bin/time -v brushwork train --resume runs/starry_night/checkpoint.pt --iterations 3000 --quiet
 /usr/bin/time -v brushwork train "${common[@]}" --style "$data/style/hokusai_the_great_wave_off_kanagawa.jpg" \
     --name great_wave --description "Hokusai, The Great Wave off Kanagawa: Prussian blue woodblock print" \
     --output "$out/great_wave.safetensors" --run-dir runs/great_wave

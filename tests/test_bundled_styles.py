@@ -52,3 +52,14 @@ def test_python_api_on_pil_and_tensor():
     assert result.shape == tensor.shape and 0 <= result.min() and result.max() <= 1
     batch = stylizer(torch.stack([tensor, tensor]))
     assert torch.allclose(batch[0], result, atol=1e-5)
+
+
+@pytest.mark.parametrize("style", BUNDLED)
+def test_bundled_styles_are_current_and_tile_without_seams(style):
+    from .test_tiling import psnr, textured_pixels
+
+    assert read_metadata(bundled_styles()[style])["generator"].get("version") == 2  # retrained with generator v2
+    photo = Image.fromarray(textured_pixels(320, 416, seed=11).numpy())
+    whole = np.array(Stylizer.from_file(style, device="cpu", tile=0)(photo))
+    tiled = np.array(Stylizer.from_file(style, device="cpu", tile=128)(photo))
+    assert psnr(torch.from_numpy(whole), torch.from_numpy(tiled)) >= 40.0

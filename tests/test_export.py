@@ -7,7 +7,6 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork.cli import main
 from brushwork.errors import BrushworkError
 from brushwork.export import export_model
 from brushwork.modelfile import load_model

@@ -35,7 +35,10 @@ def busy_generator(seed=0):
     return generator.eval()
 
 
-@pytest.mark.parametrize("height, width, tile, margin", [(100, 130, 32, 16), (64, 64, 64, 0), (9, 300, 40, 8), (1, 1, 8, 8)])
+@pytest.mark.parametrize(
+    "height, width, tile, margin",
+    [(100, 130, 32, 16), (64, 64, 64, 0), (9, 300, 40, 8), (1, 1, 8, 8), (6000, 8000, 1024, 64), (1030, 2051, 512, 60)],
+)
 def test_tiles_cover_the_image_once_on_the_stride_grid(height, width, tile, margin):
     covered = np.zeros((height, width), dtype=int)
     for part in plan_tiles(height, width, tile, margin, multiple=8):
@@ -45,7 +48,19 @@ def test_tiles_cover_the_image_once_on_the_stride_grid(height, width, tile, marg
         assert c_top <= top and c_left <= left and c_bottom >= bottom and c_right >= right
         assert 0 <= c_top and 0 <= c_left and c_bottom <= height and c_right <= width
         assert c_top % 8 == 0 and c_left % 8 == 0  # same pixel grid as the whole image
+        margin8 = -(-margin // 8) * 8
+        assert c_top <= max(0, top - margin8) and c_left <= max(0, left - margin8)
+        assert c_bottom >= min(height, bottom + margin8) and c_right >= min(width, right + margin8)
     assert (covered == 1).all()
+
+
+def test_tiles_of_a_large_image_share_few_input_shapes():
+    # Each new input shape costs the convolution library a set-up pass.
+    shapes = {
+        (-(c[2] - c[0]) // 8, -(c[3] - c[1]) // 8)
+        for c in (part.context for part in plan_tiles(6000, 8000, 1024, 64))
+    }
+    assert len(shapes) <= 4
 
 
 def test_tiled_output_matches_whole_image():

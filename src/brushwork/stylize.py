@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
-
-import warnings
 
 import numpy as np
 import torch
@@ -85,6 +84,8 @@ class Stylizer(ImageStylizer):
             raise BrushworkError(f"--tile must be 0 (never tile) or a tile size in pixels (got {tile})")
         if engine not in ENGINES:
             raise BrushworkError(f"--engine must be one of {', '.join(ENGINES)} (got {engine!r})")
+        if engine == "onnx" and precision != "fp32":
+            raise BrushworkError(f"--precision {precision} is for the torch engine; the ONNX export runs in float32")
         self.generator = generator
         self.metadata = metadata
         self.name = metadata.get("style_name", "style")
@@ -130,7 +131,9 @@ class Stylizer(ImageStylizer):
     def stylize_pixels(self, pixels: Tensor) -> Tensor:
         """H×W×3 uint8 -> H×W×3 uint8, tiled when large (bounded memory, no seams)."""
         if not self.local and resolve_tile(pixels.shape[0], pixels.shape[1], self.tile):
-            warnings.warn(f"{self.name} normalises over the whole image, so its tiles may not match at the borders")
+            warnings.warn(
+                f"{self.name} normalises over the whole image, so its tiles may not match at the borders", stacklevel=2
+            )
         return stylize_uint8(self.engine, pixels, tile=self.tile, margin=DEFAULT_MARGIN)
 
 
