@@ -13,19 +13,20 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "script, heading",
+    "script, heading, extra",
     [
-        ("inference.py", "## Inference"),
-        ("training.py", "## Training"),
-        ("quality.py", "## Quality"),
-        ("vgg_precision.py", "## Feature network"),
+        ("inference.py", "## Inference", []),
+        ("training.py", "## Training", []),
+        ("quality.py", "## Quality", []),
+        ("vgg_precision.py", "## Feature network", []),
+        ("gpu.py", "## GPU inference", ["--device", "cpu"]),  # CI has no GPU: the CPU path of the script
     ],
 )
-def test_benchmark_quick_mode_writes_its_section(script, heading, tmp_path):
+def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_path):
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\n<!-- other -->\nkept\n<!-- /other -->\n")
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick", "--results", str(results)],
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--results", str(results), *extra],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

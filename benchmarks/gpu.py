@@ -1,0 +1,92 @@
+"""GPU inference: images/s at 1024² and 4K UHD (3840×2160) for each precision and layout.
+
+    python benchmarks/gpu.py                          # needs a CUDA GPU
+    python benchmarks/gpu.py --quick --device cpu     # tiny sizes on the CPU (CI smoke run)
+
+Variants of the brushwork generator (random weights; they do not change the cost):
+float32 NCHW, float32 channels-last, bf16 and fp16 autocast channels-last (the
+`Stylizer` engine's options), and fp16 channels-last under `torch.compile`; the Johnson
+baseline in float32 NCHW, eager, beside them. Batch 1; each variant gets warm-up passes,
+then the median of timed passes with the device synchronised.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import torch
+
+from brushwork.config import GeneratorConfig
+from brushwork.models import build_generator
+from common import command_line, machine, parser, write_section
+
+SECTION = "gpu"
+VARIANTS = {
+    "fp32 NCHW": (None, False, False),
+    "fp32 channels-last": (None, True, False),
+    "bf16 channels-last": (torch.bfloat16, True, False),
+    "fp16 channels-last": (torch.float16, True, False),
+    "fp16 channels-last + torch.compile": (torch.float16, True, True),
+}
+
+
+def images_per_second(net, size: tuple[int, int], device, dtype, channels_last: bool, compiled: bool, runs: int) -> float:
+    memory = torch.channels_last if channels_last else torch.contiguous_format
+    net = net.to(device).eval().to(memory_format=memory)
+    if compiled:
+        net = torch.compile(net)
+    image = torch.rand(1, 3, *size, device=device).contiguous(memory_format=memory)
+    times = []
+    with torch.inference_mode(), torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        for index in range(runs + 3):  # the first passes pick kernels (and compile)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            net(image)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if index >= 3:
+                times.append(time.perf_counter() - start)
+    return 1 / statistics.median(times)
+
+
+def main() -> None:
+    p = parser(__doc__)
+    p.add_argument("--device", default="cuda")
+    p.add_argument("--runs", type=int, default=20)
+    args = p.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("benchmarks/gpu.py: no CUDA GPU here (use --device cpu --quick for a smoke run)")
+    sizes = {"64²": (64, 64), "96×160": (96, 160)} if args.quick else {"1024²": (1024, 1024), "4K UHD": (2160, 3840)}
+    runs = 2 if args.quick else args.runs
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    variants = dict(VARIANTS)
+    if device.type == "cpu":  # fp16 autocast and inductor are GPU options here
+        variants = {k: v for k, v in variants.items() if v[0] is not torch.float16}
+    rows = []
+    for label, (dtype, channels_last, compiled) in variants.items():
+        rates = [images_per_second(build_generator(GeneratorConfig()), size, device, dtype, channels_last, compiled, runs)
+                 for size in sizes.values()]  # fmt: skip
+        rows.append(f"| brushwork, {label} | " + " | ".join(f"{r:.1f}" for r in rates) + " |")
+        print(rows[-1], file=sys.stderr)
+    johnson = [images_per_second(build_generator(GeneratorConfig(arch="johnson")), size, device, None, False, False, runs)
+               for size in sizes.values()]  # fmt: skip
+    rows.append("| Johnson baseline, fp32 NCHW | " + " | ".join(f"{r:.1f}" for r in johnson) + " |")
+    text = f"""
+## GPU inference: images/s
+
+`{command_line()}` — {machine()}; device: {name}.
+Batch 1, random weights, median of {runs} timed passes after 3 warm-up passes.
+
+| variant | {' | '.join(f'{s} images/s' for s in sizes)} |
+|---|{'---|' * len(sizes)}
+""" + "\n".join(rows)
+    write_section(args.results, SECTION, text)
+    print(text.strip())
+
+
+if __name__ == "__main__":
+    main()
