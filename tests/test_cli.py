@@ -133,6 +133,8 @@ def test_unknown_style_lists_known_ones(tmp_path, capsys):
         (["train", "--content", "x", "--style", "y", "--iterations", "-5"], "--iterations"),
         (["train", "--content", "x", "--style", "y", "--backbone", "alexnet"], "alexnet"),
         (["train", "--style", "y"], "--content"),
+        (["train", "--content", "x", "--style", "y", "--cond-dim", "2"], "--cond-dim"),
+        (["train", "--content", "x", "--style", "y", "--lr-final", "2"], "--lr-final"),
         (["train", "--config", "missing.toml"], "missing.toml"),
         (["frobnicate"], "invalid choice"),
     ],

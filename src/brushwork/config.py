@@ -108,6 +108,9 @@ class TrainConfig:
             raise BrushworkError("generator channels must be >= 4 and res_blocks >= 0")
         if self.generator.arch not in ("brushwork", "johnson"):
             raise BrushworkError(f"--arch must be brushwork or johnson (got {self.generator.arch!r})")
+        if self.generator.cond_dim:
+            # The layers take a conditioning vector, but nothing trains or feeds one yet.
+            raise BrushworkError("--cond-dim: conditioned training is not available yet; leave it at 0")
         if self.generator.version not in (1, 2):
             raise BrushworkError(f"generator version must be 1 or 2 (got {self.generator.version})")
         if self.generator.norm not in ("none", "instance"):
