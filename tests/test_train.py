@@ -181,3 +181,16 @@ def test_learning_rate_warms_up_then_decays_to_its_final_fraction():
     assert factors[-1] == pytest.approx(0.1, abs=1e-3)
     constant = TrainConfig(content="x", style="y", iterations=50, warmup_steps=0, lr_final=1.0)
     assert {lr_factor(step, constant) for step in range(50)} == {1.0}
+
+
+def test_checkpoints_from_brushwork_0_1_resume_with_their_generator_and_schedule(tmp_path):
+    import json
+
+    from brushwork.train import checkpoint_config
+
+    old = TrainConfig(content="x", style="y").to_dict()
+    del old["lr_final"], old["grad_clip"], old["generator"]["version"]
+    torch.save({"brushwork_checkpoint": 1, "config": json.dumps(old)}, tmp_path / "old.pt")
+    values = checkpoint_config(tmp_path / "old.pt")
+    assert values["generator"]["version"] == 1 and values["lr_final"] == 1.0
+    assert TrainConfig.from_dict(values).generator.version == 1

@@ -306,5 +306,12 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
 
 
 def checkpoint_config(path: str | Path) -> dict[str, Any]:
-    """The training config stored in a checkpoint, as plain values (for `--resume`)."""
-    return json.loads(read_checkpoint(path)["config"])
+    """The training config stored in a checkpoint, as plain values (for `--resume`).
+
+    Checkpoints from brushwork 0.1 lack newer options; they get the values that run used
+    (generator version 1, a constant learning rate), so it continues as it started.
+    """
+    values = json.loads(read_checkpoint(path)["config"])
+    values.setdefault("lr_final", 1.0)
+    values.setdefault("generator", {}).setdefault("version", 1)
+    return values
