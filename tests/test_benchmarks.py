@@ -19,7 +19,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("training.py", "## Training", []),
         ("quality.py", "## Quality", []),
         ("vgg_precision.py", "## Feature network", []),
-        ("gpu.py", "## GPU inference", ["--device", "cpu"]),  # CI has no GPU: the CPU path of the script
+        ("gpu.py", "## GPU inference", ["--device", "cpu"]),
+        ("macs.py", "## Compute", []),  # CI has no GPU: the CPU path of the script
     ],
 )
 def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_path):
