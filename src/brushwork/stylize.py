@@ -78,7 +78,7 @@ class Stylizer(ImageStylizer):
         tile: int | None = None,
         engine: str = "torch",
         precision: str = "fp32",
-        runner=None,
+        runner: TorchEngine | OnnxEngine | None = None,
     ):
         if tile is not None and tile < 0:
             raise BrushworkError(f"--tile must be 0 (never tile) or a tile size in pixels (got {tile})")
