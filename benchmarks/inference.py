@@ -64,8 +64,10 @@ def _worker(engine: str, size: int) -> None:
 
     imported = _peak_mib()
     torch.manual_seed(0)
-    config = {"johnson": GeneratorConfig(arch="johnson"), "v1": GeneratorConfig(version=1, channels=32)}
-    net = build_generator(config.get(engine, GeneratorConfig())).eval()
+    from training import GENERATORS
+
+    config = {"johnson": GENERATORS["johnson"], "v1": GENERATORS["brushwork 0.1"]}.get(engine, GENERATORS["brushwork"])
+    net = build_generator(GeneratorConfig(**vars(config))).eval()
     params = sum(p.numel() for p in net.parameters())
     if engine in ("brushwork", "bf16", "onnx"):
         meta = {"style_name": "bench", "generator": vars(net.config)}

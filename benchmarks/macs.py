@@ -14,13 +14,9 @@ import torch
 from brushwork.config import GeneratorConfig
 from brushwork.models import build_generator
 from common import command_line, machine, parser, write_section
+from training import GENERATORS  # the same three generators the training benchmark compares
 
 SECTION = "macs"
-GENERATORS = {
-    "brushwork 0.2": GeneratorConfig(),
-    "brushwork 0.1": GeneratorConfig(version=1, channels=32),
-    "Johnson et al.": GeneratorConfig(arch="johnson"),
-}
 
 
 def conv_macs(config: GeneratorConfig, size: int) -> int:
