@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from brushwork.metrics import psnr
 from brushwork.train import resolve_precision
 from common import command_line, machine, parser, write_section
 
@@ -127,10 +128,7 @@ def _model(folder: Path) -> str:
 
 
 def _psnr(a: Path, b: Path) -> float:
-    x = np.asarray(Image.open(a), dtype=np.float64)
-    y = np.asarray(Image.open(b), dtype=np.float64)
-    mse = float(((x - y) ** 2).mean())
-    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+    return psnr(*(torch.from_numpy(np.asarray(Image.open(path))) for path in (a, b)))
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ import torch
 
 from brushwork.config import GeneratorConfig, TrainConfig
 from brushwork.data import find_images, load_image
+from brushwork.devices import pick_device
 from brushwork.evaluate import EvaluateConfig, style_reference
 from brushwork.metrics import content_ssim, patch_swd
 from brushwork.train import Trainer
@@ -42,7 +43,9 @@ GENERATORS = {
 TOLERANCE = 0.05
 
 
-def train_config(name: str, content: Path, style: Path, run_dir: Path, quick: bool, iterations: int) -> TrainConfig:
+def train_config(
+    name: str, content: Path, style: Path, run_dir: Path, quick: bool, iterations: int, device: str = "auto"
+) -> TrainConfig:
     """The default TrainConfig for generator `name` (a GENERATORS key or an architecture)."""
     extra = dict(crop=32, batch_size=2, style_size=64, warmup_steps=1) if quick else {}
     generator = GENERATORS.get(name) or GeneratorConfig(arch=name)
@@ -50,7 +53,7 @@ def train_config(name: str, content: Path, style: Path, run_dir: Path, quick: bo
     return TrainConfig(
         content=str(content), style=str(style), output=str(run_dir / f"{slug}.safetensors"),
         run_dir=str(run_dir / slug), backbone="random", iterations=iterations,
-        generator=GeneratorConfig(**vars(generator)), **extra,
+        generator=GeneratorConfig(**vars(generator)), device=device, **extra,
     )  # fmt: skip
 
 
@@ -58,14 +61,22 @@ def timed_step(trainer: Trainer, gan: bool) -> float:
     config = trainer.config
     gan_start = math.ceil(config.adversarial_start * config.iterations)
     trainer.step = max(trainer.step, gan_start) if gan else min(trainer.step, gan_start - 1)
+    synchronize(trainer.device)
     start = time.perf_counter()
     trainer.train_step()
+    synchronize(trainer.device)
     return time.perf_counter() - start
 
 
-def iterations_per_second(content: Path, style: Path, run_dir: Path, quick: bool, rounds: int) -> dict:
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so that a timer measures it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def iterations_per_second(content: Path, style: Path, run_dir: Path, quick: bool, rounds: int, device: str) -> dict:
     """Median seconds per step, per architecture and phase, timed interleaved."""
-    trainers = {name: Trainer(train_config(name, content, style, run_dir, quick, 1500)) for name in GENERATORS}
+    trainers = {name: Trainer(train_config(name, content, style, run_dir, quick, 1500, device)) for name in GENERATORS}
     for trainer in trainers.values():  # warm-up: first steps allocate
         timed_step(trainer, gan=False), timed_step(trainer, gan=True)
     times: dict[tuple[str, bool], list[float]] = {(a, g): [] for a in GENERATORS for g in (False, True)}
@@ -91,9 +102,9 @@ def _validate(trainer: Trainer, photos: list[torch.Tensor], reference) -> tuple[
     return statistics.fmean(ssim), statistics.fmean(swd)
 
 
-def time_to_quality(content, val, style, run_dir, quick, iterations, eval_every, val_photos) -> list[dict]:
+def time_to_quality(content, val, style, run_dir, quick, iterations, eval_every, val_photos, device) -> list[dict]:
     """Train a default brushwork model; return the validation curve (step, seconds, ssim, patch_swd)."""
-    trainer = Trainer(train_config("brushwork", content, style, run_dir, quick, iterations))
+    trainer = Trainer(train_config("brushwork", content, style, run_dir, quick, iterations, device))
     reference = style_reference(EvaluateConfig(content=str(val), style=str(style), model="-"), trainer.device)
     photos = [load_image(path, max_size=256) for path in find_images(val)[:val_photos]]
     seconds = 0.0
@@ -101,6 +112,7 @@ def time_to_quality(content, val, style, run_dir, quick, iterations, eval_every,
     while trainer.step < iterations:
         start = time.perf_counter()
         trainer.train_step()
+        synchronize(trainer.device)
         seconds += time.perf_counter() - start
         if trainer.step % eval_every == 0 or trainer.step == iterations:
             ssim, swd = _validate(trainer, photos, reference)
@@ -129,15 +141,20 @@ def main() -> None:
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--val-photos", type=int, default=8)
     p.add_argument("--rounds", type=int, default=10, help="timed steps per architecture and phase")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda; a GPU run writes its own section")
     args = p.parse_args()
+    device = pick_device(args.device)
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else ""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         content, val, style = args.content, args.val, args.style
         if args.quick:
             content, val, style = synthetic_data(tmp / "data")
             args.iterations, args.eval_every, args.val_photos, args.rounds = 6, 2, 2, 2
-        speed = iterations_per_second(content, style, tmp / "runs", args.quick, args.rounds)
-        curve = time_to_quality(content, val, style, tmp / "runs", args.quick, args.iterations, args.eval_every, args.val_photos)
+        speed = iterations_per_second(content, style, tmp / "runs", args.quick, args.rounds, str(device))
+        curve = time_to_quality(
+            content, val, style, tmp / "runs", args.quick, args.iterations, args.eval_every, args.val_photos, str(device)
+        )
     done = settled(curve)
     final = curve[-1]
     speed_rows = "\n".join(
@@ -145,11 +162,11 @@ def main() -> None:
     )
     curve_rows = "\n".join(f"| {c['step']} | {c['seconds']:.0f} | {c['ssim']:.3f} | {c['patch_swd']:.4f} |" for c in curve)
     text = f"""
-## Training: iterations/s and time-to-quality
+## Training{" on a GPU" if gpu else ""}: iterations/s and time-to-quality
 
-`{command_line()}` — {machine()}.
-Default settings (batch {TrainConfig().batch_size if not args.quick else 2}, crop {TrainConfig().crop if not args.quick else 32} px, random VGG-19 backbone, bf16 autocast where the CPU
-has it), style `{style.name}`. Median of {args.rounds} interleaved steps per cell.
+`{command_line()}` — {machine()}{f"; device: {gpu}" if gpu else ""}.
+Default settings (batch {TrainConfig().batch_size if not args.quick else 2}, crop {TrainConfig().crop if not args.quick else 32} px, random VGG-19 backbone, bf16 autocast where the
+device has it), style `{style.name}`. Median of {args.rounds} interleaved steps per cell.
 
 | generator | it/s before the GAN term | it/s with the GAN term | it/s over a default run |
 |---|---|---|---|
@@ -167,7 +184,7 @@ Over a default run, brushwork trains {speed['brushwork']['run'] / speed['brushwo
 |---|---|---|---|
 {curve_rows}
 """
-    write_section(args.results, SECTION, text)
+    write_section(args.results, SECTION + ("-gpu" if gpu else ""), text)
     print(text.strip())
 
 

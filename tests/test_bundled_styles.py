@@ -7,6 +7,7 @@ from PIL import Image
 
 from brushwork import Stylizer, bundled_styles
 from brushwork.cli import main
+from brushwork.metrics import psnr
 from brushwork.modelfile import read_metadata
 
 from .conftest import make_photo
@@ -56,7 +57,7 @@ def test_python_api_on_pil_and_tensor():
 
 @pytest.mark.parametrize("style", BUNDLED)
 def test_bundled_styles_are_current_and_tile_without_seams(style):
-    from .test_tiling import psnr, textured_pixels
+    from .test_tiling import textured_pixels
 
     assert read_metadata(bundled_styles()[style])["generator"].get("version") == 2  # retrained with generator v2
     photo = Image.fromarray(textured_pixels(320, 416, seed=11).numpy())

@@ -5,14 +5,10 @@ from PIL import Image
 
 from brushwork import tiling
 from brushwork.config import GeneratorConfig
+from brushwork.metrics import psnr
 from brushwork.models import Generator
 from brushwork.stylize import Stylizer
 from brushwork.tiling import plan_tiles, stylize_uint8
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = (a.double() - b.double()).pow(2).mean().item()
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
 def textured_pixels(height, width, seed=0):
@@ -100,6 +96,18 @@ def test_stylizer_tiles_large_images_automatically(tiny_model, monkeypatch):
     calls.clear()
     stylizer(photo)
     assert len(calls) == 1  # --tile 0 never tiles
+
+
+def test_a_gpu_runs_whole_what_fits_in_half_its_free_memory(monkeypatch):
+    cuda = torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (80 * 2**30, 80 * 2**30))
+    roomy = tiling.auto_tile_pixels(cuda)
+    assert roomy == 40 * 2**30 // tiling.BYTES_PER_PIXEL  # 8000×6000 runs whole on an 80 GB card
+    assert tiling.resolve_tile(6000, 8000, None, roomy) == 0
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (2**30, 4 * 2**30))
+    assert tiling.auto_tile_pixels(cuda) == tiling.AUTO_TILE_PIXELS  # never below the CPU's limit
+    assert tiling.auto_tile_pixels(torch.device("cpu")) == tiling.AUTO_TILE_PIXELS
+    assert tiling.resolve_tile(6000, 8000, None, tiling.AUTO_TILE_PIXELS) == tiling.DEFAULT_TILE
 
 
 def test_tile_option_gives_the_same_picture(tiny_model):

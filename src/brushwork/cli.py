@@ -112,6 +112,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     stylize.add_argument("--engine", default="torch", help="torch, or onnx (onnxruntime; pip install 'brushwork[onnx]')")
     stylize.add_argument("--precision", default="fp32", help="fp32, bf16 (fast on recent CPUs and GPUs) or fp16 (GPU)")
+    stylize.add_argument(
+        "--compile", action="store_true", help="torch.compile the model (CUDA GPUs; pays off over a batch of photos)"
+    )
     stylize.add_argument("--quiet", action="store_true", help="no progress bar")
     optimize = stylize.add_argument_group("per-image optimisation (Gatys et al.; no model, slow, any painting)")
     optimize.add_argument("--optimize", action="store_true", help="optimise each image's pixels instead of running a model")
@@ -197,6 +200,10 @@ def _stylizer(args: argparse.Namespace):
 
         if not args.style_image:
             raise BrushworkError("--optimize needs --style-image PAINTING (an image or a folder of paintings)")
+        model_options = {"--engine": args.engine != "torch", "--precision": args.precision != "fp32",
+                         "--compile": args.compile, "--tile": args.tile is not None}  # fmt: skip
+        if misplaced := [name for name, given in model_options.items() if given]:
+            raise BrushworkError(f"{', '.join(misplaced)}: options for running a model, not for --optimize")
         fields = ("steps", "size", "optimizer", "content_weight", "style_weight", "tv_weight", "style_size",
                   "backbone", "vgg_weights", "device")  # fmt: skip
         config = OptimizeConfig(style=args.style_image, **{name: getattr(args, name) for name in fields})
@@ -208,7 +215,8 @@ def _stylizer(args: argparse.Namespace):
     if len(args.items) < 2:
         raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
     stylizer = Stylizer.from_file(
-        args.items[0], device=args.device, tile=args.tile, engine=args.engine, precision=args.precision
+        args.items[0], device=args.device, tile=args.tile, engine=args.engine, precision=args.precision,
+        compile=args.compile,
     )
     return stylizer, args.items[1:]
 

@@ -22,25 +22,30 @@ ONNXRUNTIME_EXTRA = "pip install 'brushwork[onnx]'"
 
 
 class TorchEngine:
-    """Eager PyTorch, channels-last (oneDNN's fast path on CPUs, tensor cores on GPUs), with
-    optional bf16/fp16 autocast."""
+    """PyTorch with optional bf16/fp16 autocast. Channels-last on CPUs (oneDNN's fast path);
+    plain NCHW on GPUs, where this small network ran faster that way (benchmarks/gpu.py).
+    ``compile``: torch.compile on a GPU, one graph per input shape (tiles have at most four)."""
 
     name = "torch"
 
-    def __init__(self, generator: nn.Module, device: torch.device, precision: str = "fp32"):
+    def __init__(self, generator: nn.Module, device: torch.device, precision: str = "fp32", compile: bool = False):
         if precision not in PRECISIONS:
             raise BrushworkError(f"--precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
         if precision == "fp16" and device.type == "cpu":
             raise BrushworkError("--precision fp16 needs a GPU; on a CPU use bf16 or fp32")
+        if compile and device.type != "cuda":
+            raise BrushworkError("--compile needs a CUDA GPU; on a CPU the eager engine is already the fast path")
         self.device = device
         self.dtype = PRECISIONS[precision]
-        self.generator = generator.to(device).eval().to(memory_format=torch.channels_last)
+        self.memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
+        self.generator = generator.to(device).eval().to(memory_format=self.memory_format)
+        self.forward = torch.compile(self.generator, dynamic=False) if compile else self.generator
 
     @torch.inference_mode()
     def __call__(self, images: Tensor) -> Tensor:
-        x = images.to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
+        x = images.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
         with torch.autocast(self.device.type, dtype=self.dtype or torch.bfloat16, enabled=self.dtype is not None):
-            return self.generator(x).float().contiguous()
+            return self.forward(x).float().contiguous()
 
 
 class OnnxEngine:

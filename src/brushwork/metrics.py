@@ -15,7 +15,11 @@ Style fidelity (output vs style image(s)):
   level of a Laplacian pyramid, each descriptor set normalised per colour channel, SWD per
   level, averaged over levels. It measures texture at several scales, not the palette.
 
-Images are N×3×H×W float tensors in [0, 1]; every random choice comes from a fixed seed, so
+Agreement of two renderings of the same image (tiled vs whole, GPU vs CPU):
+
+- :func:`psnr`: peak signal-to-noise ratio in dB on the 0–255 scale.
+
+Images are N×3×H×W float tensors in [0, 1] (uint8 pixels for :func:`psnr`); every random choice comes from a fixed seed, so
 a metric gives the same number for the same images on every run.
 """
 
@@ -39,6 +43,12 @@ PYRAMID_MIN_SIDE = 16  # coarsest level kept
 SWD_DIRECTIONS = 512
 COLOR_DIRECTIONS = 128  # colour space is 3-D: fewer directions already cover it densely
 SEED = 1234
+
+
+def psnr(a: Tensor, b: Tensor) -> float:
+    """PSNR in dB of two same-shape uint8 pixel tensors (inf when identical)."""
+    mse = (a.double() - b.double()).pow(2).mean().item()
+    return float("inf") if mse == 0 else 10 * torch.log10(torch.tensor(255.0**2 / mse)).item()
 
 
 def _blurred_luminance(images: Tensor, sigma: float) -> Tensor:

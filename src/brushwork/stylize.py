@@ -19,7 +19,7 @@ from .engines import ENGINES, OnnxEngine, TorchEngine
 from .errors import BrushworkError
 from .modelfile import load_model
 from .styles import DEFAULT_STYLE, resolve_model
-from .tiling import DEFAULT_MARGIN, from_uint8, resolve_tile, stylize_uint8, to_uint8
+from .tiling import DEFAULT_MARGIN, auto_tile_pixels, from_uint8, resolve_tile, stylize_uint8, to_uint8
 
 
 class ImageStylizer:
@@ -66,8 +66,10 @@ class ImageStylizer:
 class Stylizer(ImageStylizer):
     """A loaded style model. ``Stylizer.from_file("starry_night")(photo)`` returns the stylized photo.
 
-    ``tile``: None tiles images over 4 MP automatically, 0 never tiles, N uses N-pixel tiles
-    (see tiling.py). ``engine``: "torch" or "onnx" (onnxruntime, CPU or CUDA).
+    ``tile``: None tiles large images automatically (over 4 MP on a CPU; on a GPU, what would
+    not fit in half its free memory), 0 never tiles, N uses N-pixel tiles (see tiling.py). ``engine``: "torch" or "onnx" (onnxruntime, CPU or CUDA). ``precision``:
+    fp32, bf16 or fp16 (GPU) autocast. ``compile``: torch.compile the generator (CUDA only;
+    worth it for batches: each new image size compiles once).
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class Stylizer(ImageStylizer):
         engine: str = "torch",
         precision: str = "fp32",
         runner: TorchEngine | OnnxEngine | None = None,
+        compile: bool = False,
     ):
         if tile is not None and tile < 0:
             raise BrushworkError(f"--tile must be 0 (never tile) or a tile size in pixels (got {tile})")
@@ -86,6 +89,8 @@ class Stylizer(ImageStylizer):
             raise BrushworkError(f"--engine must be one of {', '.join(ENGINES)} (got {engine!r})")
         if engine == "onnx" and precision != "fp32":
             raise BrushworkError(f"--precision {precision} is for the torch engine; the ONNX export runs in float32")
+        if engine == "onnx" and compile:
+            raise BrushworkError("--compile is for the torch engine (torch.compile), not onnx")
         self.generator = generator
         self.metadata = metadata
         self.name = metadata.get("style_name", "style")
@@ -97,7 +102,7 @@ class Stylizer(ImageStylizer):
 
             self.engine = OnnxEngine(onnx_bytes(generator, metadata), source=self.name)
         else:
-            self.engine = TorchEngine(generator, device, precision)
+            self.engine = TorchEngine(generator, device, precision, compile)
         self.device = self.engine.device
         config = metadata.get("generator", {})
         # Models that normalise over the whole image give slightly different tiles.
@@ -111,16 +116,17 @@ class Stylizer(ImageStylizer):
         tile: int | None = None,
         engine: str = "torch",
         precision: str = "fp32",
+        compile: bool = False,
     ) -> "Stylizer":
         """Load a model file (.safetensors, or an ONNX export), or a bundled style by name."""
         if str(model).lower().endswith(".onnx"):
             if not Path(model).is_file():
                 raise BrushworkError(f"{model}: no such model file")
             runner = OnnxEngine(model, source=str(model))
-            return cls(None, runner.metadata(), runner.device, tile, "onnx", runner=runner)
+            return cls(None, runner.metadata(), runner.device, tile, "onnx", runner=runner, compile=compile)
         resolved = pick_device(device)
         generator, metadata = load_model(resolve_model(model), device=resolved)
-        return cls(generator, metadata, resolved, tile, engine, precision)
+        return cls(generator, metadata, resolved, tile, engine, precision, compile=compile)
 
     def stylize_tensor(self, images: Tensor) -> Tensor:
         """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1], on the input's device (one whole pass)."""
@@ -130,11 +136,12 @@ class Stylizer(ImageStylizer):
 
     def stylize_pixels(self, pixels: Tensor) -> Tensor:
         """H×W×3 uint8 -> H×W×3 uint8, tiled when large (bounded memory, no seams)."""
-        if not self.local and resolve_tile(pixels.shape[0], pixels.shape[1], self.tile):
+        tile = resolve_tile(pixels.shape[0], pixels.shape[1], self.tile, auto_tile_pixels(self.device))
+        if not self.local and tile:
             warnings.warn(
                 f"{self.name} normalises over the whole image, so its tiles may not match at the borders", stacklevel=2
             )
-        return stylize_uint8(self.engine, pixels, tile=self.tile, margin=DEFAULT_MARGIN)
+        return stylize_uint8(self.engine, pixels, tile=tile, margin=DEFAULT_MARGIN, device=self.device)
 
 
 @dataclass

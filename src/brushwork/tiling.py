@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-# Tiling starts when an image has more pixels than this (4 MP: a 2048×2048 whole-image pass
-# stays under about 1 GB of activations; larger ones run as tiles).
+# On a CPU, tiling starts when an image has more pixels than this (4 MP: a 2048×2048
+# whole-image pass stays under about 1 GB of activations; larger ones run as tiles).
 AUTO_TILE_PIXELS = 2048 * 2048
+# Peak working memory of a whole-image float32 pass per pixel (about 1 GB at 4 MP, above).
+BYTES_PER_PIXEL = 256
 DEFAULT_TILE = 1024
 DEFAULT_MARGIN = 64
 
@@ -66,11 +68,21 @@ def _window(start: int, end: int, length: int, margin: int, context: int, multip
     return first, max(min(length, first + context), min(length, end + margin))
 
 
-def resolve_tile(height: int, width: int, tile: int | None) -> int:
+def auto_tile_pixels(device: torch.device) -> int:
+    """The largest image run whole when tiling is automatic. CPU: :data:`AUTO_TILE_PIXELS`,
+    to bound RAM. CUDA: what fits in half the free GPU memory (at least the CPU's limit),
+    since there tiles cost far more time than memory (benchmarks/gpu.py: 4K ran 2.6× faster whole)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(AUTO_TILE_PIXELS, free // 2 // BYTES_PER_PIXEL)
+    return AUTO_TILE_PIXELS
+
+
+def resolve_tile(height: int, width: int, tile: int | None, auto_pixels: int = AUTO_TILE_PIXELS) -> int:
     """The tile size to use (0: the whole image in one pass) for a ``tile`` setting: None
-    picks automatically (whole up to :data:`AUTO_TILE_PIXELS`, else :data:`DEFAULT_TILE`)."""
+    picks automatically (whole up to ``auto_pixels``, else :data:`DEFAULT_TILE`)."""
     if tile is None:
-        tile = DEFAULT_TILE if height * width > AUTO_TILE_PIXELS else 0
+        tile = DEFAULT_TILE if height * width > auto_pixels else 0
     return 0 if tile >= height and tile >= width else tile
 
 
@@ -90,19 +102,26 @@ def stylize_uint8(
     tile: int | None = None,
     margin: int = DEFAULT_MARGIN,
     multiple: int = 8,
+    device: torch.device | None = None,
 ) -> Tensor:
     """Stylize an H×W×3 uint8 image with ``run`` (1×3×h×w floats -> same), tile by tile.
 
-    ``tile``: see :func:`resolve_tile`; 0 runs the whole image at once. Returns H×W×3 uint8.
+    ``tile``: see :func:`resolve_tile`; 0 runs the whole image at once. ``device``: where
+    ``run`` computes; pixels travel there as uint8, a quarter of the bytes of floats.
+    Returns H×W×3 uint8 on the CPU.
     """
     height, width = pixels.shape[:2]
     tile = resolve_tile(height, width, tile)
+
+    def run_uint8(part: Tensor) -> Tensor:
+        return to_uint8(run(from_uint8(part.to(device or part.device))))[0].cpu()
+
     if tile == 0:
-        return to_uint8(run(from_uint8(pixels)))[0]
+        return run_uint8(pixels)
     out = torch.empty_like(pixels)
     for part in plan_tiles(height, width, tile, margin, multiple):
         top, left, bottom, right = part.context
-        result = to_uint8(run(from_uint8(pixels[top:bottom, left:right])))[0]
+        result = run_uint8(pixels[top:bottom, left:right])
         core_top, core_left, core_bottom, core_right = part.core
         out[core_top:core_bottom, core_left:core_right] = result[
             core_top - top : core_bottom - top, core_left - left : core_right - left
