@@ -70,10 +70,13 @@ def optimize_outputs(style: Path, photos: list[Path], out: Path, steps: int) -> 
     Returns (seconds per image, whether a previous run's outputs were reused).
 
     The reference does not depend on the generator, so a previous run's outputs (same
-    photos and steps, recorded in `out/reference.json`) are reused: delete `out` to redo.
+    photos, steps and loss weights, recorded in `out/reference.json`) are reused: delete
+    `out` to redo.
     """
     record = out / "reference.json"
-    wanted = {"photos": [p.name for p in photos], "steps": steps, "size": SIZE}
+    weights = ("content_weight", "style_weight", "tv_weight", "palette_weight")
+    loss = {name: getattr(OptimizeConfig, name) for name in weights}
+    wanted = {"photos": [p.name for p in photos], "steps": steps, "size": SIZE, "loss": loss}
     if record.is_file():
         saved = json.loads(record.read_text())
         if {k: saved.get(k) for k in wanted} == wanted and all((out / f"{p.stem}.png").is_file() for p in photos):

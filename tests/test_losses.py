@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from brushwork.losses import (
+    palette_loss,
     content_loss,
     discriminator_loss,
     generator_adversarial_loss,
@@ -75,3 +76,21 @@ def test_relative_layer_weights_divide_by_the_targets_mean_square():
     # With these weights, a Gram off by 10 % in every entry costs 0.01 in every layer.
     grams = {k: v * 1.1 for k, v in targets.items()}
     assert style_loss(grams, targets, weights).item() == pytest.approx(0.02, rel=1e-4)
+
+
+def test_palette_loss_is_small_for_the_same_colours_and_pulls_towards_the_palette():
+    from brushwork.metrics import color_swd
+
+    rng = torch.Generator().manual_seed(0)
+    palette = torch.rand(4096, 3, generator=rng) * torch.tensor([0.2, 0.4, 1.0])  # blues
+    same = palette[:1024].T.reshape(1, 3, 32, 32)
+    reds = torch.rand(1, 3, 32, 32, generator=rng) * torch.tensor([1.0, 0.3, 0.2]).view(1, 3, 1, 1)
+    assert palette_loss(same, palette, 32, rng) < 0.05 * palette_loss(reds, palette, 32, rng)
+    image = reds.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([image], lr=0.02)
+    for _ in range(100):
+        optimizer.zero_grad()
+        palette_loss(image, palette, 16, rng).backward()
+        optimizer.step()
+    before, after = (float(color_swd(x.clamp(0, 1).detach(), palette * 255)) for x in (reds, image))
+    assert after < 0.25 * before, (before, after)

@@ -60,3 +60,21 @@ def test_photo_too_small_for_the_feature_network(painting):
     stylizer = StyleOptimizer(OptimizeConfig(style=str(painting), steps=1, backbone="random", device="cpu"))
     with pytest.raises(BrushworkError, match="at least 16"):
         stylizer(torch.rand(1, 3, 8, 30))
+
+
+def test_palette_term_in_optimisation_is_deterministic(painting, tmp_path):
+    """L-BFGS needs the same objective on every call: the palette term draws fixed directions."""
+    import torch
+
+    from brushwork.data import load_image
+
+    photo = load_image(make_photo(tmp_path / "photo.png", size=(40, 32)))
+    stylizer = StyleOptimizer(
+        OptimizeConfig(style=str(painting), steps=4, palette_weight=100.0, backbone="random", device="cpu")
+    )
+    with torch.no_grad():
+        content = stylizer.vgg(photo)[stylizer.config.content_layer]
+        assert float(stylizer.loss(photo, content)) == float(stylizer.loss(photo, content))
+        plain = float(StyleOptimizer(OptimizeConfig(style=str(painting), backbone="random", device="cpu")).loss(photo, content))
+    assert float(stylizer.loss(photo, content)) > plain
+    assert stylizer(photo).shape == photo.shape

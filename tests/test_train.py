@@ -94,7 +94,9 @@ def test_bad_training_inputs(config, tmp_path):
         Trainer(config)
 
 
-@pytest.mark.parametrize("field, value", [("iterations", 0), ("crop", 8), ("lr_g", -1.0), ("style_weight", -2.0)])
+@pytest.mark.parametrize(
+    "field, value", [("iterations", 0), ("crop", 8), ("lr_g", -1.0), ("style_weight", -2.0), ("palette_weight", -1.0)]
+)
 def test_options_out_of_range(config, field, value):
     setattr(config, field, value)
     with pytest.raises(BrushworkError, match=field.replace("_", "-")):
@@ -194,3 +196,23 @@ def test_checkpoints_from_brushwork_0_1_resume_with_their_generator_and_schedule
     values = checkpoint_config(tmp_path / "old.pt")
     assert values["generator"]["version"] == 1 and values["lr_final"] == 1.0
     assert TrainConfig.from_dict(values).generator.version == 1
+
+
+def test_palette_loss_is_logged_and_moves_colours_further(config):
+    """The palette term is trained and logged when its weight is set (absent at 0), and it
+    brings the outputs' colours closer to the painting's than the same run without it."""
+    from brushwork.losses import palette_loss
+
+    config.iterations, config.adversarial_weight, config.warmup_steps = 100, 0.0, 0
+    distances = {}
+    for weight in (0.0, 1000.0):
+        config.palette_weight = weight
+        trainer = Trainer(config)
+        for _ in range(100):
+            last = trainer.train_step()
+        assert ("palette" in last) == (weight > 0)
+        with torch.no_grad():
+            photos = trainer.content.sample(4, torch.Generator().manual_seed(1))
+            outputs = trainer.generator(photos)
+            distances[weight] = float(palette_loss(outputs, trainer.palette, 64, torch.Generator().manual_seed(2)))
+    assert distances[1000.0] < 0.85 * distances[0.0], distances  # measured: 0.72×

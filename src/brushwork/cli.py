@@ -34,6 +34,7 @@ HELP = {
     "style_weight": "weight of the Gram style loss (relative, per layer)",
     "adversarial_weight": "weight of the adversarial loss (0 disables the discriminator)",
     "tv_weight": "weight of the total-variation loss",
+    "palette_weight": "weight of the palette loss (sliced Wasserstein distance of output and painting colours)",
     "adversarial_start": "fraction of the iterations trained before the adversarial loss starts",
     "content_layer": "VGG-19 layer of the content loss",
     "style_layers": "VGG-19 layers of the style loss",
@@ -124,7 +125,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "size": "longer side the photo is optimised at",
         "optimizer": "lbfgs or adam",
     }
-    for name in (*optimize_help, "content_weight", "style_weight", "tv_weight", "style_size", "backbone", "vgg_weights"):
+    loss_options = ("content_weight", "style_weight", "tv_weight", "palette_weight")
+    for name in (*optimize_help, *loss_options, "style_size", "backbone", "vgg_weights"):
         default = _field_default(OptimizeConfig, name)
         help_text = optimize_help.get(name) or HELP[name]
         optimize.add_argument("--" + name.replace("_", "-"), type=type(default), default=default, help=help_text)
@@ -204,8 +206,8 @@ def _stylizer(args: argparse.Namespace):
                          "--compile": args.compile, "--tile": args.tile is not None}  # fmt: skip
         if misplaced := [name for name, given in model_options.items() if given]:
             raise BrushworkError(f"{', '.join(misplaced)}: options for running a model, not for --optimize")
-        fields = ("steps", "size", "optimizer", "content_weight", "style_weight", "tv_weight", "style_size",
-                  "backbone", "vgg_weights", "device")  # fmt: skip
+        fields = ("steps", "size", "optimizer", "content_weight", "style_weight", "tv_weight", "palette_weight",
+                  "style_size", "backbone", "vgg_weights", "device")  # fmt: skip
         config = OptimizeConfig(style=args.style_image, **{name: getattr(args, name) for name in fields})
         return StyleOptimizer(config, progress=not args.quiet), args.items
     from .stylize import Stylizer

@@ -66,6 +66,7 @@ class TrainConfig:
     style_weight: float = 20.0
     adversarial_weight: float = 0.3
     tv_weight: float = 0.0
+    palette_weight: float = 0.0  # sliced Wasserstein distance of output and painting colours (losses.palette_loss)
     adversarial_start: float = 0.2  # fraction of iterations trained without the GAN term first
     content_layer: str = "relu4_2"
     style_layers: tuple[str, ...] = STYLE_LAYERS
@@ -94,7 +95,7 @@ class TrainConfig:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be in (0, 1] (got {getattr(self, name)})")
         if not 0 <= self.lr_final <= 1:
             raise BrushworkError(f"--lr-final must be in [0, 1] (got {self.lr_final})")
-        for name in ("content_weight", "style_weight", "adversarial_weight", "tv_weight", "grad_clip"):
+        for name in ("content_weight", "style_weight", "adversarial_weight", "tv_weight", "palette_weight", "grad_clip"):
             if getattr(self, name) < 0:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")
         if not 0 <= self.adversarial_start <= 1:

@@ -17,6 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+PALETTE_PIXELS = 65536  # colours sampled from the painting(s) once, for the palette loss
+PALETTE_DIRECTIONS = 32  # random projections per call (colour space is 3-D)
+
 
 def gram_matrix(features: Tensor) -> Tensor:
     """Normalised Gram matrix.
@@ -27,8 +30,9 @@ def gram_matrix(features: Tensor) -> Tensor:
         N×C×C, ``F Fᵀ / (C·H·W)`` with F the C×(H·W) map of each sample.
     """
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
+    # N×HW×C: a view of the channels-last maps the feature network returns (no copy).
+    flat = features.permute(0, 2, 3, 1).reshape(n, h * w, c)
+    return torch.bmm(flat.transpose(1, 2), flat) / (c * h * w)
 
 
 def content_loss(features: Tensor, target: Tensor, scale: float | Tensor = 1.0) -> Tensor:
@@ -62,6 +66,33 @@ def style_loss(
     for name, weight in layer_weights.items():
         total = total + weight * F.mse_loss(grams[name], targets[name].expand_as(grams[name]))
     return total
+
+
+def palette_loss(
+    images: Tensor, palette: Tensor, directions: int, generator: torch.Generator, samples: int = 8192
+) -> Tensor:
+    """Sliced Wasserstein-2 distance (squared) between the colours of ``images`` and a palette.
+
+    The Gram loss sees colour only through the feature network's first filters; this term
+    compares the RGB distributions themselves (the histogram losses of Risser et al. 2017 and
+    the sliced Wasserstein loss of Heitz et al. 2021, here on pixels): ``samples`` colours of
+    each set are projected on random unit directions, sorted, and matched quantile by quantile.
+
+    Args:
+        images: N×3×H×W in [0, 1].
+        palette: k×3 RGB values in [0, 1] sampled from the style images.
+        directions, samples: drawn at random from ``generator`` (a CPU generator) on each call.
+    Returns:
+        scalar: mean squared difference of matched quantiles.
+    """
+    pixels = images.permute(0, 2, 3, 1).reshape(-1, 3).float()
+    ours = pixels[torch.randint(len(pixels), (samples,), generator=generator).to(pixels.device)]
+    theirs = palette[torch.randint(len(palette), (samples,), generator=generator).to(palette.device)].to(pixels)
+    dirs = torch.randn(3, directions, generator=generator).to(pixels)
+    dirs = dirs / dirs.norm(dim=0, keepdim=True)
+    # directions×samples, sorted along the contiguous dimension.
+    ours, theirs = (torch.sort(dirs.T @ x.T, dim=1).values for x in (ours, theirs))
+    return (ours - theirs).pow(2).mean()
 
 
 def relative_layer_weights(

@@ -19,7 +19,17 @@ from .config import STYLE_LAYERS, TrainConfig
 from .devices import pick_device
 from .errors import BrushworkError
 from .features import VGGFeatures
-from .losses import content_loss, gram_matrix, relative_layer_weights, style_loss, total_variation_loss
+from .losses import (
+    PALETTE_DIRECTIONS,
+    PALETTE_PIXELS,
+    content_loss,
+    gram_matrix,
+    palette_loss,
+    relative_layer_weights,
+    style_loss,
+    total_variation_loss,
+)
+from .metrics import color_pixels
 from .style_source import load_style
 from .stylize import ImageStylizer
 
@@ -39,6 +49,7 @@ class OptimizeConfig:
     content_weight: float = _DEFAULTS.content_weight
     style_weight: float = _DEFAULTS.style_weight
     tv_weight: float = _DEFAULTS.tv_weight
+    palette_weight: float = _DEFAULTS.palette_weight
     content_layer: str = _DEFAULTS.content_layer
     style_layers: tuple[str, ...] = STYLE_LAYERS
     backbone: str = _DEFAULTS.backbone
@@ -51,7 +62,7 @@ class OptimizeConfig:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be positive (got {getattr(self, name)})")
         if self.optimizer not in ("lbfgs", "adam"):
             raise BrushworkError(f"--optimizer must be lbfgs or adam (got {self.optimizer!r})")
-        for name in ("lr", "content_weight", "style_weight", "tv_weight"):
+        for name in ("lr", "content_weight", "style_weight", "tv_weight", "palette_weight"):
             if getattr(self, name) < 0:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")
 
@@ -76,6 +87,7 @@ class StyleOptimizer(ImageStylizer):
         self.targets = self.style.gram_targets(self.vgg, config.style_layers, self.device)
         # Relative per-layer error, as in training, so the weights mean the same thing.
         self.layer_weights = relative_layer_weights(self.targets)
+        self.palette = color_pixels(list(self.style.images()), PALETTE_PIXELS).div(255).to(self.device)
         self.last_losses: list[float] = []
 
     def loss(self, image: Tensor, photo_content: Tensor) -> Tensor:
@@ -88,6 +100,10 @@ class StyleOptimizer(ImageStylizer):
         total = total + config.style_weight * style_loss(grams, self.targets, self.layer_weights)
         if config.tv_weight:
             total = total + config.tv_weight * total_variation_loss(image)
+        if config.palette_weight:
+            # The same directions and samples on every call: L-BFGS needs a deterministic objective.
+            directions = torch.Generator().manual_seed(0)
+            total = total + config.palette_weight * palette_loss(image, self.palette, PALETTE_DIRECTIONS, directions)
         return total
 
     def stylize_tensor(self, images: Tensor) -> Tensor:

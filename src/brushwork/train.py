@@ -31,11 +31,15 @@ from .losses import (
     content_loss,
     discriminator_loss,
     generator_adversarial_loss,
+    PALETTE_DIRECTIONS,
+    PALETTE_PIXELS,
     gram_matrix,
+    palette_loss,
     relative_layer_weights,
     style_loss,
     total_variation_loss,
 )
+from .metrics import color_pixels
 from .modelfile import save_model
 from .models import MultiScaleDiscriminator, build_generator
 from .style_source import StyleSource, load_style
@@ -83,6 +87,8 @@ class Trainer:
         self.style_layer_weights = relative_layer_weights(
             self.style_targets, dict(zip(config.style_layers, config.style_layer_weights))
         )
+        # Colours sampled evenly from the painting(s), for the palette loss.
+        self.palette = color_pixels(list(self.style.images()), PALETTE_PIXELS).div(255).to(self.device)
         self.generator = build_generator(config.generator).to(self.device)
         self.discriminator = MultiScaleDiscriminator().to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
@@ -122,6 +128,9 @@ class Trainer:
         if config.tv_weight:
             losses["tv"] = total_variation_loss(stylized)
             total = total + config.tv_weight * losses["tv"]
+        if config.palette_weight:
+            losses["palette"] = palette_loss(stylized, self.palette, PALETTE_DIRECTIONS, rng)
+            total = total + config.palette_weight * losses["palette"]
 
         if config.adversarial_weight and self.step >= config.adversarial_start * config.iterations:
             real = self.style.real_crops.sample(config.batch_size, rng).to(self.device)
