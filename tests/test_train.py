@@ -95,8 +95,10 @@ def test_bad_training_inputs(config, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "field, value", [("iterations", 0), ("crop", 8), ("lr_g", -1.0), ("style_weight", -2.0), ("palette_weight", -1.0)]
-)
+    "field, value",
+    [("iterations", 0), ("crop", 8), ("lr_g", -1.0), ("style_weight", -2.0), ("palette_weight", -1.0),
+     ("random_backbones", 0), ("random_backbones", 17)],
+)  # fmt: skip
 def test_options_out_of_range(config, field, value):
     setattr(config, field, value)
     with pytest.raises(BrushworkError, match=field.replace("_", "-")):
@@ -191,10 +193,10 @@ def test_checkpoints_from_brushwork_0_1_resume_with_their_generator_and_schedule
     from brushwork.train import checkpoint_config
 
     old = TrainConfig(content="x", style="y").to_dict()
-    del old["lr_final"], old["grad_clip"], old["generator"]["version"]
+    del old["lr_final"], old["grad_clip"], old["generator"]["version"], old["random_backbones"]
     torch.save({"brushwork_checkpoint": 1, "config": json.dumps(old)}, tmp_path / "old.pt")
     values = checkpoint_config(tmp_path / "old.pt")
-    assert values["generator"]["version"] == 1 and values["lr_final"] == 1.0
+    assert values["generator"]["version"] == 1 and values["lr_final"] == 1.0 and values["random_backbones"] == 1
     assert TrainConfig.from_dict(values).generator.version == 1
 
 
@@ -216,3 +218,22 @@ def test_palette_loss_is_logged_and_moves_colours_further(config):
             outputs = trainer.generator(photos)
             distances[weight] = float(palette_loss(outputs, trainer.palette, 64, torch.Generator().manual_seed(2)))
     assert distances[1000.0] < 0.85 * distances[0.0], distances  # measured: 0.72×
+
+
+def test_random_backbones_take_turns_step_by_step(config, monkeypatch):
+    """With the random backbone, step k's losses come from network k mod N, each with its own targets."""
+    config.random_backbones = 3
+    trainer = Trainer(config)
+    networks = trainer.feature_networks
+    assert len(networks) == 3 and len({n.vgg.backbone_id for n in networks}) == 3
+    assert not torch.allclose(networks[0].style_targets["relu1_1"], networks[1].style_targets["relu1_1"])
+    assert trainer.vgg is networks[0].vgg  # the one the model file names
+    used = []
+    for index, network in enumerate(networks):
+        forward = network.vgg.forward
+        monkeypatch.setattr(network.vgg, "forward", lambda x, i=index, f=forward: used.append(i) or f(x))
+    for _ in range(4):
+        trainer.train_step()
+    assert used == [0, 0, 1, 1, 2, 2, 0, 0]  # the photo's content features, then the output's
+    config.random_backbones = 1
+    assert len(Trainer(config).feature_networks) == 1

@@ -72,6 +72,7 @@ class TrainConfig:
     style_layers: tuple[str, ...] = STYLE_LAYERS
     style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     backbone: str = "auto"
+    random_backbones: int = 1  # with the random backbone: this many VGG-19s (consecutive seeds), one per step in turn
     vgg_weights: str = ""
     seed: int = 0
     device: str = "auto"
@@ -118,6 +119,8 @@ class TrainConfig:
             raise BrushworkError(f"--norm must be none or instance (got {self.generator.norm!r})")
         if self.backbone not in BACKBONES:
             raise BrushworkError(f"--backbone must be one of {', '.join(BACKBONES)} (got {self.backbone!r})")
+        if not 1 <= self.random_backbones <= 16:
+            raise BrushworkError(f"--random-backbones must be from 1 to 16 (got {self.random_backbones})")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise BrushworkError(f"--precision must be auto, fp32 or bf16 (got {self.precision!r})")
         if not self.content:

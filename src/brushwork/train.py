@@ -26,7 +26,7 @@ from .config import TrainConfig
 from .data import RandomCrops, find_images, load_image, save_image
 from .devices import pick_device
 from .errors import BrushworkError
-from .features import VGGFeatures
+from .features import RANDOM_SEED, VGGFeatures
 from .losses import (
     content_loss,
     discriminator_loss,
@@ -63,6 +63,15 @@ def step_generator(seed: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + step)
 
 
+@dataclass
+class FeatureNetwork:
+    """A frozen VGG-19 with the style's Gram targets and per-layer weights under it."""
+
+    vgg: VGGFeatures
+    style_targets: dict[str, Tensor]
+    layer_weights: dict[str, Tensor]
+
+
 class Trainer:
     """Holds the models, optimisers and data of one run. `run()` trains to `config.iterations`."""
 
@@ -79,16 +88,20 @@ class Trainer:
         self.name = self.style.name
         self.run_dir = Path(config.run_dir or Path("runs") / self.name)
 
+        style_images = list(self.style.images())  # decoded once for every target below
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
-        self.vgg = VGGFeatures(layers, backbone=config.backbone, weights_path=config.vgg_weights or None).to(self.device)
-        self.style_targets = self.style.gram_targets(self.vgg, config.style_layers, self.device)
-        # Dividing each layer by its target's mean square makes the layers comparable and the
-        # loss weights mean the same for the ImageNet and the random backbone.
-        self.style_layer_weights = relative_layer_weights(
-            self.style_targets, dict(zip(config.style_layers, config.style_layer_weights))
-        )
+        first = VGGFeatures(layers, backbone=config.backbone, weights_path=config.vgg_weights or None)
+        self.feature_networks = [self._feature_network(first, style_images)]
+        if first.backbone == "random":
+            # Several random networks, one per step in turn: against one fixed random network a
+            # generator can lower the style loss with textures that suit that network's filters;
+            # taking turns rewards what the networks agree on (measured in docs/method.md).
+            for seed in range(RANDOM_SEED + 1, RANDOM_SEED + config.random_backbones):
+                extra = VGGFeatures(layers, backbone="random", random_seed=seed)
+                self.feature_networks.append(self._feature_network(extra, style_images))
+        self.vgg = first.to(self.device)  # the one named in the model's metadata
         # Colours sampled evenly from the painting(s), for the palette loss.
-        self.palette = color_pixels(list(self.style.images()), PALETTE_PIXELS).div(255).to(self.device)
+        self.palette = color_pixels(style_images, PALETTE_PIXELS).div(255).to(self.device)
         self.generator = build_generator(config.generator).to(self.device)
         self.discriminator = MultiScaleDiscriminator().to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
@@ -103,6 +116,15 @@ class Trainer:
         """bfloat16 for the frozen feature network where the hardware runs it fast (see benchmarks/)."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
+    def _feature_network(self, vgg: VGGFeatures, style_images: list[Tensor]) -> FeatureNetwork:
+        config = self.config
+        vgg = vgg.to(self.device)
+        targets = self.style.gram_targets(vgg, config.style_layers, self.device, style_images)
+        # Dividing each layer by its target's mean square makes the layers comparable and the
+        # loss weights mean the same for the ImageNet and the random backbone.
+        weights = relative_layer_weights(targets, dict(zip(config.style_layers, config.style_layer_weights)))
+        return FeatureNetwork(vgg, targets, weights)
+
     # -- one step ---------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
         config, rng = self.config, step_generator(self.config.seed, self.step)
@@ -112,17 +134,18 @@ class Trainer:
                 group["lr"] = lr * factor
         photos = self.content.sample(config.batch_size, rng).to(self.device)
         stylized = self.generator(photos)
+        network = self.feature_networks[self.step % len(self.feature_networks)]
         with self.autocast():
             with torch.no_grad():
-                photo_content = self.vgg(photos)[config.content_layer].float()
-            features = self.vgg(stylized)
+                photo_content = network.vgg(photos)[config.content_layer].float()
+            features = network.vgg(stylized)
         # Losses in float32 whatever precision the feature network ran in.
         grams = {layer: gram_matrix(features[layer].float()) for layer in config.style_layers}
         losses = {
             "content": content_loss(
                 features[config.content_layer].float(), photo_content, photo_content.pow(2).mean().clamp_min(1e-12)
             ),
-            "style": style_loss(grams, self.style_targets, self.style_layer_weights),
+            "style": style_loss(grams, network.style_targets, network.layer_weights),
         }
         total = config.content_weight * losses["content"] + config.style_weight * losses["style"]
         if config.tv_weight:
@@ -317,10 +340,12 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
 def checkpoint_config(path: str | Path) -> dict[str, Any]:
     """The training config stored in a checkpoint, as plain values (for `--resume`).
 
-    Checkpoints from brushwork 0.1 lack newer options; they get the values that run used
-    (generator version 1, a constant learning rate), so it continues as it started.
+    Checkpoints from earlier versions lack newer options; they get the values that run used
+    (0.1: generator version 1, a constant learning rate; 0.1 and 0.2: one random backbone),
+    so it continues as it started.
     """
     values = json.loads(read_checkpoint(path)["config"])
     values.setdefault("lr_final", 1.0)
+    values.setdefault("random_backbones", 1)
     values.setdefault("generator", {}).setdefault("version", 1)
     return values
