@@ -67,9 +67,10 @@ class Stylizer(ImageStylizer):
     """A loaded style model. ``Stylizer.from_file("starry_night")(photo)`` returns the stylized photo.
 
     ``tile``: None tiles large images automatically (over 4 MP on a CPU; on a GPU, what would
-    not fit in half its free memory), 0 never tiles, N uses N-pixel tiles (see tiling.py). ``engine``: "torch" or "onnx" (onnxruntime, CPU or CUDA). ``precision``:
-    fp32, bf16 or fp16 (GPU) autocast. ``compile``: torch.compile the generator (CUDA only;
-    worth it for batches: each new image size compiles once).
+    not fit in half its free memory), 0 never tiles, N uses N-pixel tiles (see tiling.py).
+    ``engine``: "torch" or "onnx" (onnxruntime, CPU or CUDA). ``precision``: fp32, bf16 or
+    fp16 (GPU) autocast. ``compile``: torch.compile the generator (CUDA only; worth it for
+    batches: each new image size compiles once).
     """
 
     def __init__(
