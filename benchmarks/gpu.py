@@ -10,8 +10,9 @@ baseline in float32 NCHW, eager, beside them. Batch 1; each variant gets warm-up
 then the median of timed passes with the device synchronised.
 
 Product path: the bundled starry_night through `Stylizer` (uint8 in and out, automatic
-tiling) on a photo resized to 4K, for each --precision, with the PSNR of each output against
-the same model run in float32 on the CPU (how far the GPU's arithmetic moves the pixels).
+tiling) on a photo resized to 4K, for several sets of `brushwork stylize` options (precision,
+--tile, --compile), with the PSNR of each output against the same model run in float32 on
+the CPU (how far the GPU's arithmetic moves the pixels) and the peak GPU memory.
 """
 
 from __future__ import annotations
