@@ -87,7 +87,9 @@ class StyleOptimizer(ImageStylizer):
         self.targets = self.style.gram_targets(self.vgg, config.style_layers, self.device)
         # Relative per-layer error, as in training, so the weights mean the same thing.
         self.layer_weights = relative_layer_weights(self.targets)
-        self.palette = color_pixels(list(self.style.images()), PALETTE_PIXELS).div(255).to(self.device)
+        self.palette = None  # colours sampled from the painting(s), only when the palette loss is on
+        if config.palette_weight:
+            self.palette = color_pixels(list(self.style.images()), PALETTE_PIXELS).div(255).to(self.device)
         self.last_losses: list[float] = []
 
     def loss(self, image: Tensor, photo_content: Tensor) -> Tensor:

@@ -100,8 +100,10 @@ class Trainer:
                 extra = VGGFeatures(layers, backbone="random", random_seed=seed)
                 self.feature_networks.append(self._feature_network(extra, style_images))
         self.vgg = first.to(self.device)  # the one named in the model's metadata
-        # Colours sampled evenly from the painting(s), for the palette loss.
-        self.palette = color_pixels(style_images, PALETTE_PIXELS).div(255).to(self.device)
+        # Colours sampled evenly from the painting(s), for the palette loss (only when it is on).
+        self.palette: Tensor | None = None
+        if config.palette_weight:
+            self.palette = color_pixels(style_images, PALETTE_PIXELS).div(255).to(self.device)
         self.generator = build_generator(config.generator).to(self.device)
         self.discriminator = MultiScaleDiscriminator().to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
