@@ -14,12 +14,20 @@ def test_generator_keeps_any_size(size):
 
 
 def test_untrained_generator_is_identity_and_does_not_change_input():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, color_transfer=False))
     photo = torch.rand(1, 3, 13, 21) * 0.9 + 0.05
     before = photo.clone()
     out = generator(photo)
     assert torch.equal(photo, before)
     assert torch.allclose(out, photo, atol=1e-5)
+
+
+def test_untrained_generator_with_colour_transfer_returns_the_recoloured_photo():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2))
+    generator.colors.set_style([torch.rand(1, 3, 16, 16) * 0.4 + 0.3])
+    photo = torch.rand(1, 3, 13, 21)
+    assert torch.allclose(generator(photo), generator.colors(photo), atol=1e-5)
+    assert not torch.allclose(generator(photo), photo, atol=0.05)
 
 
 def test_conditioned_generator_needs_and_uses_cond():
@@ -42,7 +50,9 @@ def test_generator_is_local_so_tiles_can_match_whole_image():
     photo = torch.rand(1, 3, 128, 128)
     changed = photo.clone()
     changed[:, :, 100:, 100:] = 0
-    assert torch.allclose(generator(photo)[:, :, :40, :40], generator(changed)[:, :, :40, :40])
+    source = torch.rand(1, 3, 16, 16)  # colour statistics fixed, as the tiler passes them
+    a, b = generator(photo, color_source=source), generator(changed, color_source=source)
+    assert torch.allclose(a[:, :, :40, :40], b[:, :, :40, :40])
 
 
 def test_discriminator_scales():

@@ -6,6 +6,7 @@ from PIL import Image
 from brushwork import tiling
 from brushwork.config import GeneratorConfig
 from brushwork.metrics import psnr
+from brushwork.modelfile import save_model
 from brushwork.models import Generator
 from brushwork.stylize import Stylizer
 from brushwork.tiling import plan_tiles, stylize_uint8
@@ -20,10 +21,11 @@ def textured_pixels(height, width, seed=0):
     return torch.from_numpy((image * 255).astype(np.uint8))
 
 
-def busy_generator(seed=0):
-    """A default-size generator with random weights strong enough to change the picture a lot."""
+def busy_generator(seed=0, color_transfer=False):
+    """A default-size generator with random weights strong enough to change the picture a lot
+    (by default without the colour stage, whose statistics the Stylizer takes for the tiler)."""
     torch.manual_seed(seed)
-    generator = Generator(GeneratorConfig())
+    generator = Generator(GeneratorConfig(color_transfer=color_transfer))
     for name, p in generator.named_parameters():
         if name.endswith("weight") and p.ndim == 4:
             torch.nn.init.normal_(p, std=(2.0 / (p.shape[1] * 9)) ** 0.5)  # He init
@@ -79,11 +81,28 @@ def test_small_margin_shows_seams_so_the_margin_matters():
     assert psnr(whole, tiled) < 40.0
 
 
+def test_tiles_share_the_whole_images_colour_map(tmp_path):
+    # Left half red, right half blue: each tile alone has very different colour statistics,
+    # so tiles that took their own would disagree with the whole-image pass.
+    generator = busy_generator(color_transfer=True)
+    generator.colors.set_style([torch.rand(1, 3, 32, 32) * 0.5 + torch.tensor([0.5, 0.3, 0.0]).view(1, 3, 1, 1)])
+    path = tmp_path / "colours.safetensors"
+    save_model(path, generator, {"style_name": "colours"})
+    pixels = textured_pixels(300, 420).numpy() // 4
+    pixels[:, :210, 0] += 150
+    pixels[:, 210:, 2] += 150
+    photo = Image.fromarray(pixels)
+    whole = torch.from_numpy(np.array(Stylizer.from_file(path, device="cpu", tile=0)(photo)))
+    tiled = torch.from_numpy(np.array(Stylizer.from_file(path, device="cpu", tile=128)(photo)))
+    assert (whole.float() - torch.from_numpy(pixels).float()).abs().mean() > 10
+    assert psnr(whole, tiled) >= 40.0
+
+
 def test_stylizer_tiles_large_images_automatically(tiny_model, monkeypatch):
     stylizer = Stylizer.from_file(tiny_model, device="cpu")
     calls = []
     engine = stylizer.engine
-    stylizer.engine = lambda images: calls.append(tuple(images.shape)) or engine(images)
+    stylizer.engine = lambda images, *source: calls.append(tuple(images.shape)) or engine(images, *source)
     photo = Image.fromarray(textured_pixels(96, 80).numpy())
     stylizer(photo)
     assert len(calls) == 1  # small: one pass

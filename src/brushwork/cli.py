@@ -52,6 +52,7 @@ HELP = {
     "res_blocks": "generator residual blocks",
     "norm": "generator normalisation: none or instance",
     "cond_dim": "generator conditioning vector size (0: none)",
+    "color_transfer": "brushwork generator: map each photo's colours to the painting's before the network",
 }
 
 
@@ -68,7 +69,9 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     for f in fields:
         default = f.default if f.default is not dataclasses.MISSING else None
         flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, tuple):
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=HELP.get(f.name))
+        elif isinstance(default, tuple):
             kind = type(default[0]) if default else str
             parser.add_argument(flag, nargs="+", type=kind, default=argparse.SUPPRESS, help=HELP.get(f.name))
         else:

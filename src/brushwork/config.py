@@ -35,11 +35,17 @@ class GeneratorConfig:
     # is only for loading old model files, whose configs have no version.
     version: int = 2
 
+    cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
+    norm: str = "none"  # "none" (purely local layers) or "instance"
+    # Map each photo's colours to the painting's before the network (color_transfer.py).
+    # Only the version-2 brushwork generator has this stage; other designs are set to False.
+    color_transfer: bool = True
+
     def __post_init__(self) -> None:
         if self.channels == 0:
             self.channels = DEFAULT_CHANNELS.get(self.arch, 16)
-    cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
-    norm: str = "none"  # "none" (purely local layers) or "instance"
+        if self.arch != "brushwork" or self.version != 2:
+            self.color_transfer = False
 
 
 @dataclass

@@ -28,17 +28,28 @@ METADATA_KEY = "brushwork"
 ONNX_EXTRA = "pip install 'brushwork[onnx]'"
 
 
-def _example_inputs(generator: nn.Module) -> tuple[torch.Tensor, ...]:
-    image = torch.rand(1, 3, 64, 64)
+# The generator's forward() arguments each export takes, with the graph input names they get.
+INPUT_NAMES = {"images": "image", "cond": "cond", "color_source": "color_source"}
+
+
+def _example_inputs(generator: nn.Module) -> dict[str, torch.Tensor]:
+    """Example values of the forward() arguments this generator uses, by argument name."""
+    inputs = {"images": torch.rand(2, 3, 64, 64)}  # batch 2: an example batch of 1 gets specialised
     cond_dim = getattr(generator.config, "cond_dim", 0)
-    return (image, torch.zeros(1, cond_dim)) if cond_dim else (image,)
+    if cond_dim:
+        inputs["cond"] = torch.zeros(2, cond_dim)
+    if getattr(generator, "colors", None) is not None:
+        inputs["color_source"] = torch.rand(2, 3, 32, 32)
+    return inputs
 
 
 def onnx_bytes(generator: nn.Module, metadata: dict[str, Any]) -> bytes:
     """The generator as a serialized ONNX model with dynamic batch, height and width.
 
-    Inputs: ``image`` (N×3×H×W float32 in [0, 1]) and, for conditioned generators, ``cond``;
-    output: ``stylized``.
+    Inputs: ``image`` (N×3×H×W float32 in [0, 1]); for conditioned generators ``cond``; for
+    generators with a colour-transfer stage ``color_source`` (N×3×h×w, any size: the pixels
+    the colour statistics come from; pass the image itself, or for a tile of a larger image
+    an even subsample of that whole image). Output: ``stylized``.
     """
     try:
         import onnxscript  # noqa: F401  (the exporter needs it; fail here with a clear message)
@@ -47,15 +58,24 @@ def onnx_bytes(generator: nn.Module, metadata: dict[str, Any]) -> bytes:
     generator = generator.cpu().eval()
     inputs = _example_inputs(generator)
     batch = torch.export.Dim("batch", min=1, max=4096)
-    image_dims = {0: batch, 2: torch.export.Dim("height", min=1), 3: torch.export.Dim("width", min=1)}
-    dynamic = (image_dims, {0: batch}) if len(inputs) == 2 else (image_dims,)
-    names = ["image", "cond"][: len(inputs)]
+    dynamic = {
+        "images": {0: batch, 2: torch.export.Dim("height", min=1), 3: torch.export.Dim("width", min=1)},
+        "cond": {0: batch},
+        "color_source": {0: batch, 2: torch.export.Dim("source_height"), 3: torch.export.Dim("source_width")},
+    }
+    dynamic = {name: dims for name, dims in dynamic.items() if name in inputs}
     try:
         # The exporter reports each stage on stdout/logging; a CLI user only needs the result.
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), _quiet_logging():
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
-                generator, inputs, dynamo=True, input_names=names, output_names=["stylized"], dynamic_shapes=dynamic
+                generator,
+                (),
+                kwargs=inputs,
+                dynamo=True,
+                input_names=[INPUT_NAMES[name] for name in inputs],
+                output_names=["stylized"],
+                dynamic_shapes=dynamic,
             )
     except Exception as exc:  # the exporter raises many types; the message says what failed
         raise BrushworkError(f"ONNX export failed ({describe(exc)})") from None
@@ -74,7 +94,7 @@ def torchscript_bytes(generator: nn.Module, metadata: dict[str, Any]) -> bytes:
     # is deprecated upstream but still what libtorch C++ programs load.
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(generator, _example_inputs(generator))
+        traced = torch.jit.trace(generator, example_kwarg_inputs=_example_inputs(generator))
         torch.jit.save(traced, buffer, _extra_files={f"{METADATA_KEY}.json": json.dumps(metadata)})
     return buffer.getvalue()
 

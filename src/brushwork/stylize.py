@@ -13,6 +13,7 @@ from PIL import Image
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .color_transfer import sample_stride
 from .data import IMAGE_EXTENSIONS, find_images, open_image, save_image
 from .devices import pick_device
 from .engines import ENGINES, OnnxEngine, TorchEngine
@@ -105,6 +106,7 @@ class Stylizer(ImageStylizer):
         else:
             self.engine = TorchEngine(generator, device, precision, compile)
         self.device = self.engine.device
+        self.color_stage = self.engine.color_stage
         config = metadata.get("generator", {})
         # Models that normalise over the whole image give slightly different tiles.
         self.local = config.get("arch", "brushwork") == "brushwork" and config.get("norm", "none") == "none"
@@ -142,7 +144,15 @@ class Stylizer(ImageStylizer):
             warnings.warn(
                 f"{self.name} normalises over the whole image, so its tiles may not match at the borders", stacklevel=2
             )
-        return stylize_uint8(self.engine, pixels, tile=tile, margin=DEFAULT_MARGIN, device=self.device)
+        run = self.engine
+        if self.color_stage:  # every tile recoloured by the whole image's statistics
+            stride = sample_stride(pixels.shape[0], pixels.shape[1])
+            source = from_uint8(pixels[::stride, ::stride].to(self.device))
+
+            def run(tile: Tensor) -> Tensor:
+                return self.engine(tile, source)
+
+        return stylize_uint8(run, pixels, tile=tile, margin=DEFAULT_MARGIN, device=self.device)
 
 
 @dataclass

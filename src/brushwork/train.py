@@ -105,6 +105,8 @@ class Trainer:
         if config.palette_weight:
             self.palette = color_pixels(style_images, PALETTE_PIXELS).div(255).to(self.device)
         self.generator = build_generator(config.generator).to(self.device)
+        if getattr(self.generator, "colors", None) is not None:
+            self.generator.colors.set_style(style_images)  # the painting's colour statistics
         self.discriminator = MultiScaleDiscriminator().to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))

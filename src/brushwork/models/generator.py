@@ -21,9 +21,14 @@ Design choices, and why:
 - Conditioning goes through `ConditionalAffine` layers (FiLM): per-channel scale and shift,
   learned constants when ``cond_dim == 0``, or predicted from a conditioning vector
   (style strength, style id) when ``cond_dim > 0``.
-- The output is a residual on the photo, ``clamp(x + delta, 0, 1)``, with the last layer
-  zero-initialised: training starts from the identity (content fully kept); the clamp is
-  straight-through (see layers.py).
+- With ``color_transfer`` (the default), the photo is first recoloured to the painting's
+  colour statistics by a per-image linear map (color_transfer.py): local layers cannot see
+  a photo's overall colours, and this gives each photo the painting's palette with its
+  shapes and shading intact. The map is computed from ``color_source`` (an even subsample
+  of the whole image) so that every tile of an image gets the same one.
+- The output is a residual on the (recoloured) photo, ``clamp(x + delta, 0, 1)``, with the
+  last layer zero-initialised: training starts from the recoloured photo (content fully
+  kept); the clamp is straight-through (see layers.py).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..color_transfer import ColorTransfer, color_sample
 from ..config import GeneratorConfig
 from .layers import ConvLayer, ResidualBlock, UpLayer, pad_to_multiple, straight_through_clamp
 
@@ -42,7 +48,8 @@ SLOPE = 0.2
 class Generator(nn.Module):
     """Photo -> stylized photo, same size, any size.
 
-    ``forward(images: N×3×H×W in [0, 1], cond: N×cond_dim | None) -> N×3×H×W in [0, 1]``.
+    ``forward(images: N×3×H×W in [0, 1], cond: N×cond_dim | None, color_source: N×3×h×w | None)
+    -> N×3×H×W in [0, 1]``; `color_source` defaults to an even subsample of `images`.
     Widths: ``channels`` at 1/2 resolution, 2× at 1/4, 4× at 1/8 (the residual blocks).
     """
 
@@ -52,6 +59,7 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config or GeneratorConfig()
         c, d, n = self.config.channels, self.config.cond_dim, self.config.norm == "instance"
+        self.colors = ColorTransfer() if self.config.color_transfer else None
         self.encode = nn.ModuleList(
             [
                 ConvLayer(12, c, cond_dim=d, norm=n, slope=SLOPE),  # 1/2 (after pixel unshuffle)
@@ -65,8 +73,10 @@ class Generator(nn.Module):
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)
 
-    def forward(self, images: Tensor, cond: Tensor | None = None) -> Tensor:
+    def forward(self, images: Tensor, cond: Tensor | None = None, color_source: Tensor | None = None) -> Tensor:
         h, w = images.shape[-2:]
+        if self.colors is not None:
+            images = self.colors(images, color_sample(images) if color_source is None else color_source)
         x = pad_to_multiple(images, SIZE_MULTIPLE)
         half = self.encode[0](F.pixel_unshuffle(x, 2), cond)
         quarter = self.encode[1](half, cond)
