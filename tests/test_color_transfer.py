@@ -69,10 +69,11 @@ def test_color_sample_keeps_at_most_the_sample_side():
 
 
 def test_the_stage_is_only_in_version_2_brushwork_generators():
-    assert GeneratorConfig().color_transfer
-    assert not GeneratorConfig(arch="johnson").color_transfer
-    assert not GeneratorConfig(version=1).color_transfer
-    assert build_generator(GeneratorConfig(color_transfer=False)).colors is None
+    assert not GeneratorConfig().color_transfer  # opt-in
+    assert build_generator(GeneratorConfig(color_transfer=True)).colors is not None
+    assert not GeneratorConfig(arch="johnson", color_transfer=True).color_transfer
+    assert not GeneratorConfig(version=1, color_transfer=True).color_transfer
+    assert build_generator(GeneratorConfig()).colors is None
 
 
 def test_models_saved_without_the_stage_still_load(tmp_path):

@@ -7,9 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
+from brushwork.config import GeneratorConfig
 from brushwork.errors import BrushworkError
 from brushwork.export import export_model
-from brushwork.modelfile import load_model
+from brushwork.modelfile import load_model, save_model
+from brushwork.models import Generator
 from brushwork.stylize import Stylizer
 
 from .test_cli import assert_one_line_error, run
@@ -32,6 +34,20 @@ def test_onnx_export_matches_pytorch_at_any_size(tiny_model, tmp_path):
         assert np.abs(got - expected).max() <= 1e-3, shape
     stored = json.loads(session.get_modelmeta().custom_metadata_map["brushwork"])
     assert stored["style_name"] == metadata["style_name"] == "tiny"
+
+
+def test_models_without_the_colour_stage_export_a_single_input(tmp_path):
+    torch.manual_seed(0)
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1))
+    for p in generator.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    save_model(tmp_path / "plain.safetensors", generator, {"style_name": "plain"})
+    path = export_model(tmp_path / "plain.safetensors", "onnx", tmp_path / "plain.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["image"]
+    images = torch.rand(2, 3, 37, 53)
+    got = session.run(None, {"image": images.numpy()})[0]
+    assert np.abs(got - generator(images).detach().numpy()).max() <= 1e-3
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")

@@ -241,3 +241,14 @@ def test_random_backbones_take_turns_step_by_step(config, monkeypatch):
     assert used == [0, 0, 1, 1, 2, 2, 0, 0]  # the photo's content features, then the output's
     config.random_backbones = 1
     assert len(Trainer(config).feature_networks) == 1
+
+
+def test_colour_transfer_training_takes_the_paintings_colours_into_the_model(config):
+    config.generator = GeneratorConfig(channels=8, res_blocks=1, color_transfer=True)
+    config.iterations = 4
+    result = train(config, progress=False)
+    generator, info = load_model(result.model_path)
+    assert info["generator"]["color_transfer"] is True
+    painting = Trainer(config).style.images()
+    expected = torch.cat([image.flatten(2) for image in painting], dim=2).mean(dim=2)[0]
+    assert torch.allclose(generator.colors.style_mean, expected, atol=1e-4)

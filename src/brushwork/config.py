@@ -38,8 +38,9 @@ class GeneratorConfig:
     cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
     norm: str = "none"  # "none" (purely local layers) or "instance"
     # Map each photo's colours to the painting's before the network (color_transfer.py).
-    # Only the version-2 brushwork generator has this stage; other designs are set to False.
-    color_transfer: bool = True
+    # Off by default: measured, it keeps far more of the photo but stalls brush texture
+    # (docs/method.md, "Colour transfer"). Only the version-2 brushwork generator has the stage.
+    color_transfer: bool = False
 
     def __post_init__(self) -> None:
         if self.channels == 0:

@@ -21,7 +21,7 @@ Design choices, and why:
 - Conditioning goes through `ConditionalAffine` layers (FiLM): per-channel scale and shift,
   learned constants when ``cond_dim == 0``, or predicted from a conditioning vector
   (style strength, style id) when ``cond_dim > 0``.
-- With ``color_transfer`` (the default), the photo is first recoloured to the painting's
+- With ``color_transfer`` (opt-in), the photo is first recoloured to the painting's
   colour statistics by a per-image linear map (color_transfer.py): local layers cannot see
   a photo's overall colours, and this gives each photo the painting's palette with its
   shapes and shading intact. The map is computed from ``color_source`` (an even subsample
