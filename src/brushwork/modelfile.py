@@ -85,9 +85,9 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn
     path = Path(path)
     info = read_metadata(path)
     try:
-        # Files written before generator versions existed hold the first design; files
-        # written before the colour-transfer stage existed have none.
-        generator = build_generator(GeneratorConfig(**{"version": 1, "color_transfer": False, **info["generator"]}))
+        # Files written before generator versions existed hold the first design (and files
+        # from before the colour-transfer stage get the default: none).
+        generator = build_generator(GeneratorConfig(**{"version": 1, **info["generator"]}))
         weights = load_file(path, device="cpu")
         generator.load_state_dict(weights)
     except (KeyError, TypeError, RuntimeError, SafetensorError) as exc:
