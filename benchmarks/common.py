@@ -7,6 +7,7 @@ import argparse
 import datetime
 import platform
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def machine() -> str:
 
 def command_line() -> str:
     """The command that is running, as a user would type it from the repository root."""
-    return " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+    return shlex.join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
 
 
 def write_section(results: Path, section: str, text: str) -> None:
