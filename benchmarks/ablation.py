@@ -104,12 +104,14 @@ def main() -> None:
     for name, train, generator in variants:
         runs = []
         for seed in range(args.seeds):
-            base = train_config("brushwork", train_dir, painting, root / "runs" / f"{len(rows)}-{seed}", args.quick, iterations)
+            run_dir = root / "runs" / f"{len(rows)}-{seed}"
+            base = train_config("brushwork", train_dir, painting, run_dir, args.quick, iterations)
             config = variant_config(base, train, generator, seed)
             print(f"{name}, seed {seed}: training {config.iterations} steps", file=sys.stderr)
             trained = Trainer(config).run(progress=False)
             result = evaluate(
-                EvaluateConfig(content=str(eval_dir), style=str(painting), model=str(trained.model_path), **settings),
+                EvaluateConfig(content=str(eval_dir), style=str(painting), model=str(trained.model_path),
+                               report=str(run_dir / "evaluation"), **settings),
                 progress=False, reference=reference,
             )  # fmt: skip
             runs.append({"seconds": trained.seconds, **{k: statistics.fmean(r[k] for r in result.images) for k in COLUMNS}})
