@@ -93,16 +93,29 @@ def test_tiles_share_the_whole_images_colour_map(tmp_path):
     pixels[:, 210:, 2] += 150
     photo = Image.fromarray(pixels)
     whole = torch.from_numpy(np.array(Stylizer.from_file(path, device="cpu", tile=0)(photo)))
-    tiled = torch.from_numpy(np.array(Stylizer.from_file(path, device="cpu", tile=128)(photo)))
+    stylizer = Stylizer.from_file(path, device="cpu", tile=128)
+    tiled = torch.from_numpy(np.array(stylizer(photo)))
     assert (whole.float() - torch.from_numpy(pixels).float()).abs().mean() > 10
     assert psnr(whole, tiled) >= 40.0
+    # Guard: tiles that took their own statistics (no shared source) do not match.
+    engine = stylizer.engine
+    stylizer.engine = lambda tile, source=None: engine(tile)
+    stylizer.engine.color_stage = False  # so the Stylizer passes no source
+    own = torch.from_numpy(np.array(stylizer(photo)))
+    assert psnr(whole, own) < 40.0
 
 
 def test_stylizer_tiles_large_images_automatically(tiny_model, monkeypatch):
     stylizer = Stylizer.from_file(tiny_model, device="cpu")
     calls = []
     engine = stylizer.engine
-    stylizer.engine = lambda images, *source: calls.append(tuple(images.shape)) or engine(images, *source)
+
+    def counting(images, *source):
+        calls.append(tuple(images.shape))
+        return engine(images, *source)
+
+    counting.color_stage = engine.color_stage
+    stylizer.engine = counting
     photo = Image.fromarray(textured_pixels(96, 80).numpy())
     stylizer(photo)
     assert len(calls) == 1  # small: one pass

@@ -38,6 +38,11 @@ PHOTO_COVARIANCE_FLOOR = (16 / 255) ** 2
 NEWTON_SCHULZ_STEPS = 24
 
 
+def color_stage(generator: nn.Module) -> "ColorTransfer | None":
+    """The generator's colour-transfer stage, or None (other designs and older models have none)."""
+    return getattr(generator, "colors", None)
+
+
 def sample_stride(height: int, width: int, max_side: int = COLOR_SAMPLE_SIDE) -> int:
     """The smallest stride that brings the longer side to at most `max_side`."""
     return max(1, math.ceil(max(height, width) / max_side))

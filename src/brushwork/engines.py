@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .color_transfer import color_sample
+from .color_transfer import color_sample, color_stage
 from .errors import BrushworkError, describe
 
 ENGINES = ("torch", "onnx")
@@ -44,7 +44,7 @@ class TorchEngine:
         self.memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
         self.generator = generator.to(device).eval().to(memory_format=self.memory_format)
         self.forward = torch.compile(self.generator, dynamic=False) if compile else self.generator
-        self.color_stage = getattr(generator, "colors", None) is not None
+        self.color_stage = color_stage(generator) is not None
 
     @torch.inference_mode()
     def __call__(self, images: Tensor, color_source: Tensor | None = None) -> Tensor:

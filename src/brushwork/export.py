@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .color_transfer import color_stage
 from .errors import BrushworkError, describe
 from .files import atomic_write
 
@@ -38,7 +39,7 @@ def _example_inputs(generator: nn.Module) -> dict[str, torch.Tensor]:
     cond_dim = getattr(generator.config, "cond_dim", 0)
     if cond_dim:
         inputs["cond"] = torch.zeros(2, cond_dim)
-    if getattr(generator, "colors", None) is not None:
+    if color_stage(generator) is not None:
         inputs["color_source"] = torch.rand(2, 3, 32, 32)
     return inputs
 

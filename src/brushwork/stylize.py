@@ -106,7 +106,6 @@ class Stylizer(ImageStylizer):
         else:
             self.engine = TorchEngine(generator, device, precision, compile)
         self.device = self.engine.device
-        self.color_stage = self.engine.color_stage
         config = metadata.get("generator", {})
         # Models that normalise over the whole image give slightly different tiles.
         self.local = config.get("arch", "brushwork") == "brushwork" and config.get("norm", "none") == "none"
@@ -145,7 +144,7 @@ class Stylizer(ImageStylizer):
                 f"{self.name} normalises over the whole image, so its tiles may not match at the borders", stacklevel=2
             )
         run = self.engine
-        if self.color_stage:  # every tile recoloured by the whole image's statistics
+        if self.engine.color_stage:  # every tile recoloured by the whole image's statistics
             stride = sample_stride(pixels.shape[0], pixels.shape[1])
             source = from_uint8(pixels[::stride, ::stride].to(self.device))
 

@@ -22,6 +22,7 @@ from torchvision.transforms.functional import center_crop, resize
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from .color_transfer import color_stage
 from .config import TrainConfig
 from .data import RandomCrops, find_images, load_image, save_image
 from .devices import pick_device
@@ -99,14 +100,14 @@ class Trainer:
             for seed in range(RANDOM_SEED + 1, RANDOM_SEED + config.random_backbones):
                 extra = VGGFeatures(layers, backbone="random", random_seed=seed)
                 self.feature_networks.append(self._feature_network(extra, style_images))
-        self.vgg = first.to(self.device)  # the one named in the model's metadata
+        self.vgg = first  # the one named in the model's metadata (moved to the device above)
         # Colours sampled evenly from the painting(s), for the palette loss (only when it is on).
         self.palette: Tensor | None = None
         if config.palette_weight:
             self.palette = color_pixels(style_images, PALETTE_PIXELS).div(255).to(self.device)
         self.generator = build_generator(config.generator).to(self.device)
-        if getattr(self.generator, "colors", None) is not None:
-            self.generator.colors.set_style(style_images)  # the painting's colour statistics
+        if (colors := color_stage(self.generator)) is not None:
+            colors.set_style(style_images)  # the painting's colour statistics
         self.discriminator = MultiScaleDiscriminator().to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
