@@ -27,18 +27,18 @@ def test_onnx_export_matches_pytorch_at_any_size(tiny_model, tmp_path):
     torch.manual_seed(1)
     for shape in SIZES:
         images = torch.rand(*shape)
-        source = images[:, :, ::2, ::2]  # the colour statistics may come from any sample of the image
-        expected = generator(images, color_source=source).numpy()
-        got = session.run(None, {"image": images.numpy(), "color_source": source.numpy()})[0]
+        small = images[:, :, ::2, ::2]  # the statistics may come from any thumbnail of the image
+        expected = generator(images, thumbnail=small).numpy()
+        got = session.run(None, {"image": images.numpy(), "thumbnail": small.numpy()})[0]
         assert got.shape == expected.shape
         assert np.abs(got - expected).max() <= 1e-3, shape
     stored = json.loads(session.get_modelmeta().custom_metadata_map["brushwork"])
     assert stored["style_name"] == metadata["style_name"] == "tiny"
 
 
-def test_models_without_the_colour_stage_export_a_single_input(tmp_path):
+def test_models_without_image_wide_statistics_export_a_single_input(tmp_path):
     torch.manual_seed(0)
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="none"))
     for p in generator.parameters():
         torch.nn.init.normal_(p, std=0.05)
     save_model(tmp_path / "plain.safetensors", generator, {"style_name": "plain"})
@@ -58,7 +58,7 @@ def test_torchscript_export_matches_pytorch_at_any_size(tiny_model, tmp_path):
     scripted = torch.jit.load(str(path), _extra_files=extra)
     for shape in SIZES:
         images = torch.rand(*shape)
-        assert torch.allclose(scripted(images, images), generator(images, color_source=images), atol=1e-5), shape
+        assert torch.allclose(scripted(images, images), generator(images, thumbnail=images), atol=1e-5), shape
     assert json.loads(extra["brushwork.json"])["style_name"] == "tiny"
     assert zipfile.is_zipfile(path)
 

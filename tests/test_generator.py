@@ -13,17 +13,25 @@ def test_generator_keeps_any_size(size):
     assert out.min() >= 0 and out.max() <= 1
 
 
-def test_untrained_generator_is_identity_and_does_not_change_input():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, color_transfer=False))
+def test_untrained_gated_generator_starts_from_a_blank_canvas_and_does_not_change_input():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2))
     photo = torch.rand(1, 3, 13, 21) * 0.9 + 0.05
     before = photo.clone()
     out = generator(photo)
     assert torch.equal(photo, before)
-    assert torch.allclose(out, photo, atol=1e-5)
+    assert torch.allclose(out, torch.full_like(photo, 0.5))
+    assert generator.photo_gain is not None and float(generator.photo_gain.detach()) == 0.0
+
+
+def test_untrained_full_residual_generator_is_identity():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, residual="full", norm="none"))
+    assert generator.photo_gain is None
+    photo = torch.rand(1, 3, 13, 21) * 0.9 + 0.05
+    assert torch.allclose(generator(photo), photo, atol=1e-5)
 
 
 def test_untrained_generator_with_colour_transfer_returns_the_recoloured_photo():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, color_transfer=True))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, color_transfer=True, residual="full"))
     generator.colors.set_style([torch.rand(1, 3, 16, 16) * 0.4 + 0.3])
     photo = torch.rand(1, 3, 13, 21)
     assert torch.allclose(generator(photo), generator.colors(photo), atol=1e-5)
@@ -42,18 +50,34 @@ def test_conditioned_generator_needs_and_uses_cond():
     assert not torch.allclose(a, b)
 
 
-def test_generator_is_local_so_tiles_can_match_whole_image():
-    # The output at a pixel far from a change must not depend on that change (no global
-    # statistics; the colour stage's come from a fixed source, as the tiler passes them).
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, color_transfer=True))
+@pytest.mark.parametrize("options", [{"norm": "thumbnail"}, {"norm": "none", "color_transfer": True}])
+def test_generator_is_local_given_a_thumbnail_so_tiles_can_match_whole_image(options):
+    # The output at a pixel far from a change must not depend on that change: image-wide
+    # statistics come only from the thumbnail, which the tiler passes to every tile.
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, **options))
     for p in generator.parameters():
         torch.nn.init.normal_(p, std=0.2)
     photo = torch.rand(1, 3, 128, 128)
     changed = photo.clone()
     changed[:, :, 100:, 100:] = 0
-    source = torch.rand(1, 3, 16, 16)
-    a, b = generator(photo, color_source=source), generator(changed, color_source=source)
+    small = torch.rand(1, 3, 16, 16)
+    a, b = generator(photo, thumbnail=small), generator(changed, thumbnail=small)
     assert torch.allclose(a[:, :, :40, :40], b[:, :, :40, :40])
+    # Guard: with its own statistics (no thumbnail given) the far pixels do change.
+    assert not torch.allclose(generator(photo)[:, :, :40, :40], generator(changed)[:, :, :40, :40])
+
+
+def test_thumbnail_normalisation_is_instance_normalisation_on_small_images():
+    # A training crop is its own thumbnail: the statistics are the crop's, as in plain instance norm.
+    torch.manual_seed(0)
+    thumb = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="thumbnail"))
+    plain = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="instance"))
+    for p in thumb.parameters():
+        torch.nn.init.normal_(p, std=0.2)
+    plain.load_state_dict(thumb.state_dict())
+    photo = torch.rand(2, 3, 40, 56)
+    assert torch.allclose(thumb(photo), plain(photo), atol=1e-5)
+    assert torch.allclose(thumb(photo), thumb(photo, thumbnail=photo.clone()), atol=1e-5)  # two passes, same stats
 
 
 def test_discriminator_scales():

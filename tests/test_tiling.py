@@ -9,6 +9,7 @@ from brushwork.metrics import psnr
 from brushwork.modelfile import save_model
 from brushwork.models import Generator
 from brushwork.stylize import Stylizer
+from brushwork.thumbnail import thumbnail
 from brushwork.tiling import plan_tiles, stylize_uint8
 
 
@@ -21,16 +22,24 @@ def textured_pixels(height, width, seed=0):
     return torch.from_numpy((image * 255).astype(np.uint8))
 
 
-def busy_generator(seed=0, color_transfer=False):
-    """A default-size generator with random weights strong enough to change the picture a lot
-    (by default without the colour stage, whose statistics the Stylizer takes for the tiler)."""
+def busy_generator(seed=0, **options):
+    """A default-size generator (thumbnail normalisation unless `options` say otherwise) with
+    random weights strong enough to change the picture a lot."""
     torch.manual_seed(seed)
-    generator = Generator(GeneratorConfig(color_transfer=color_transfer))
+    generator = Generator(GeneratorConfig(**options))
     for name, p in generator.named_parameters():
         if name.endswith("weight") and p.ndim == 4:
             torch.nn.init.normal_(p, std=(2.0 / (p.shape[1] * 9)) ** 0.5)  # He init
     torch.nn.init.normal_(generator.to_rgb.weight, std=0.02)
+    if generator.photo_gain is not None:
+        generator.photo_gain.data.fill_(0.5)
     return generator.eval()
+
+
+def sharing_thumbnail(generator, pixels):
+    """The generator as the Stylizer runs it on tiles: every tile gets the whole image's thumbnail."""
+    small = thumbnail(pixels.permute(2, 0, 1).unsqueeze(0))
+    return lambda tile: generator(tile, thumbnail=small)
 
 
 @pytest.mark.parametrize(
@@ -61,12 +70,13 @@ def test_tiles_of_a_large_image_share_few_input_shapes():
     assert len(shapes) <= 4
 
 
-def test_tiled_output_matches_whole_image():
-    generator = busy_generator()
+@pytest.mark.parametrize("norm", ["thumbnail", "none"])
+def test_tiled_output_matches_whole_image(norm):
+    generator = busy_generator(norm=norm)
     pixels = textured_pixels(300, 420)
     with torch.inference_mode():
         whole = stylize_uint8(generator, pixels, tile=0)
-        tiled = stylize_uint8(generator, pixels, tile=128)
+        tiled = stylize_uint8(sharing_thumbnail(generator, pixels), pixels, tile=128)
     assert (whole.float() - pixels.float()).abs().mean() > 10  # the generator really changes the image
     assert psnr(whole, tiled) >= 40.0
 
@@ -77,15 +87,17 @@ def test_small_margin_shows_seams_so_the_margin_matters():
     pixels = textured_pixels(256, 256)
     with torch.inference_mode():
         whole = stylize_uint8(generator, pixels, tile=0)
-        tiled = stylize_uint8(generator, pixels, tile=64, margin=0)
+        tiled = stylize_uint8(sharing_thumbnail(generator, pixels), pixels, tile=64, margin=0)
     assert psnr(whole, tiled) < 40.0
 
 
-def test_tiles_share_the_whole_images_colour_map(tmp_path):
-    # Left half red, right half blue: each tile alone has very different colour statistics,
-    # so tiles that took their own would disagree with the whole-image pass.
-    generator = busy_generator(color_transfer=True)
-    generator.colors.set_style([torch.rand(1, 3, 32, 32) * 0.5 + torch.tensor([0.5, 0.3, 0.0]).view(1, 3, 1, 1)])
+@pytest.mark.parametrize("options", [{"norm": "thumbnail"}, {"norm": "none", "color_transfer": True}])
+def test_stylizer_tiles_share_the_whole_images_statistics(tmp_path, options):
+    # Left half red, right half blue: each tile alone has very different statistics (colours,
+    # and so features), so tiles that took their own would disagree with the whole-image pass.
+    generator = busy_generator(**options)
+    if generator.colors is not None:
+        generator.colors.set_style([torch.rand(1, 3, 32, 32) * 0.5 + torch.tensor([0.5, 0.3, 0.0]).view(1, 3, 1, 1)])
     path = tmp_path / "colours.safetensors"
     save_model(path, generator, {"style_name": "colours"})
     pixels = textured_pixels(300, 420).numpy() // 4
@@ -97,10 +109,10 @@ def test_tiles_share_the_whole_images_colour_map(tmp_path):
     tiled = torch.from_numpy(np.array(stylizer(photo)))
     assert (whole.float() - torch.from_numpy(pixels).float()).abs().mean() > 10
     assert psnr(whole, tiled) >= 40.0
-    # Guard: tiles that took their own statistics (no shared source) do not match.
+    # Guard: tiles that took their own statistics (no shared thumbnail) do not match.
     engine = stylizer.engine
-    stylizer.engine = lambda tile, source=None: engine(tile)
-    stylizer.engine.color_stage = False  # so the Stylizer passes no source
+    stylizer.engine = lambda tile, thumbnail=None: engine(tile)
+    stylizer.engine.uses_thumbnail = False  # so the Stylizer passes no thumbnail
     own = torch.from_numpy(np.array(stylizer(photo)))
     assert psnr(whole, own) < 40.0
 
@@ -114,7 +126,7 @@ def test_stylizer_tiles_large_images_automatically(tiny_model, monkeypatch):
         calls.append(tuple(images.shape))
         return engine(images, *source)
 
-    counting.color_stage = engine.color_stage
+    counting.uses_thumbnail = engine.uses_thumbnail
     stylizer.engine = counting
     photo = Image.fromarray(textured_pixels(96, 80).numpy())
     stylizer(photo)

@@ -12,9 +12,9 @@ the least, so shapes and shading stay.
 Why a separate stage: the generator's layers are purely local (that is what makes tiling
 exact), so it cannot see a photo's overall colours and adapt them per photo; Johnson et
 al.'s network does that with instance normalisation, at the cost of tiling. Here the
-statistics are taken once per image, from an even subsample of the whole image
-(:func:`color_sample`), and every tile gets the same map, so tiled output still equals
-whole-image output. Measured in docs/method.md ("Colour transfer").
+statistics are taken once per image, from the whole image's thumbnail (thumbnail.py), and
+every tile gets the same map, so tiled output still equals whole-image output. Measured in
+docs/method.md ("Colour transfer").
 
 Matrix square roots use Newton–Schulz iterations (matrix products only), so the stage
 exports to ONNX and TorchScript with the rest of the generator.
@@ -28,8 +28,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-# Statistics come from at most this many pixels along the longer side (an even subsample:
-# the mean and covariance of 512² pixels are those of the whole photo to a fraction of a grey level).
+# A painting's statistics come from at most this many pixels along the longer side (an even
+# subsample: the mean and covariance of 512² pixels are those of the whole painting to a
+# fraction of a grey level).
 COLOR_SAMPLE_SIDE = 512
 # Added to the photo's colour covariance: a flat or near-grey photo would otherwise get an
 # unbounded gain (noise and JPEG blocks blown up to the painting's contrast). (16/255)², so a
@@ -106,7 +107,7 @@ class ColorTransfer(nn.Module):
 
     def forward(self, images: Tensor, source: Tensor | None = None) -> Tensor:
         """Recolour N×3×H×W `images` with the map computed from `source` (N×3×h×w, e.g. a
-        :func:`color_sample` of the whole image a tile comes from; default: `images` itself)."""
+        thumbnail of the whole image a tile comes from; default: `images` itself)."""
         source = images if source is None else source
         with torch.autocast(images.device.type, enabled=False):  # the iteration needs float32
             matrix, offset = monge_map(color_statistics(source), (self.style_mean.float(), self.style_cov.float()))

@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import BrushworkError
 from .features import BACKBONES
@@ -36,11 +36,24 @@ class GeneratorConfig:
     version: int = 2
 
     cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
-    norm: str = "none"  # "none" (purely local layers) or "instance"
+    # "thumbnail": instance norm with statistics from the whole image's thumbnail (tiles
+    # exactly); "none": purely local layers (brushwork 0.2); "instance": plain instance norm
+    # (each tile normalised by itself: tiles do not match).
+    norm: str = "thumbnail"
+    # The photo's path to the output: "gated" (learned gain from 0) or "full" (photo + change, brushwork 0.2).
+    residual: str = "gated"
     # Map each photo's colours to the painting's before the network (color_transfer.py).
     # Off by default: measured, it keeps far more of the photo but stalls brush texture
     # (docs/method.md, "Colour transfer"). Only the version-2 brushwork generator has the stage.
     color_transfer: bool = False
+
+    #: Values that model files and checkpoints written before a field existed were made with.
+    LEGACY: ClassVar[dict[str, Any]] = {"version": 1, "norm": "none", "residual": "full", "color_transfer": False}
+
+    @classmethod
+    def from_saved(cls, values: dict[str, Any]) -> "GeneratorConfig":
+        """The config stored in a model file or checkpoint; keys it lacks take their LEGACY values."""
+        return cls(**{**cls.LEGACY, **values})
 
     def __post_init__(self) -> None:
         if self.channels == 0:
@@ -122,8 +135,10 @@ class TrainConfig:
             raise BrushworkError("--cond-dim: conditioned training is not available yet; leave it at 0")
         if self.generator.version not in (1, 2):
             raise BrushworkError(f"generator version must be 1 or 2 (got {self.generator.version})")
-        if self.generator.norm not in ("none", "instance"):
-            raise BrushworkError(f"--norm must be none or instance (got {self.generator.norm!r})")
+        if self.generator.norm not in ("thumbnail", "none", "instance"):
+            raise BrushworkError(f"--norm must be thumbnail, none or instance (got {self.generator.norm!r})")
+        if self.generator.residual not in ("gated", "full"):
+            raise BrushworkError(f"--residual must be gated or full (got {self.generator.residual!r})")
         if self.backbone not in BACKBONES:
             raise BrushworkError(f"--backbone must be one of {', '.join(BACKBONES)} (got {self.backbone!r})")
         if not 1 <= self.random_backbones <= 16:

@@ -1,11 +1,11 @@
 """Inference engines: what actually runs the generator, in PyTorch or in ONNX Runtime.
 
-An engine is a callable ``(N×3×H×W float32 in [0, 1], color_source=None) -> N×3×H×W
+An engine is a callable ``(N×3×H×W float32 in [0, 1], thumbnail=None) -> N×3×H×W
 float32 in [0, 1]`` (on the CPU for ONNX Runtime, on the engine's device for PyTorch); the
-Stylizer and the tiler only see that callable. ``color_source`` is what models with a
-colour-transfer stage take their colour statistics from (see color_transfer.py): the tiler
-passes a subsample of the whole image so that all tiles share it; by default it is a
-subsample of the images themselves. ``color_stage`` says whether the model has that stage.
+Stylizer and the tiler only see that callable. ``thumbnail`` is where models that need
+image-wide statistics take them from (see thumbnail.py): the tiler passes the whole image's
+so that all tiles share it; by default it is the thumbnail of the images themselves.
+``uses_thumbnail`` says whether the model takes one.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .color_transfer import color_sample, color_stage
 from .errors import BrushworkError, describe
+from .thumbnail import thumbnail as make_thumbnail
+from .thumbnail import uses_thumbnail
 
 ENGINES = ("torch", "onnx")
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -44,14 +45,14 @@ class TorchEngine:
         self.memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
         self.generator = generator.to(device).eval().to(memory_format=self.memory_format)
         self.forward = torch.compile(self.generator, dynamic=False) if compile else self.generator
-        self.color_stage = color_stage(generator) is not None
+        self.uses_thumbnail = uses_thumbnail(generator)
 
     @torch.inference_mode()
-    def __call__(self, images: Tensor, color_source: Tensor | None = None) -> Tensor:
+    def __call__(self, images: Tensor, thumbnail: Tensor | None = None) -> Tensor:
         x = images.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
         extra = {}
-        if self.color_stage and color_source is not None:
-            extra["color_source"] = color_source.to(self.device, torch.float32)
+        if self.uses_thumbnail and thumbnail is not None:
+            extra["thumbnail"] = thumbnail.to(self.device, torch.float32)
         with torch.autocast(self.device.type, dtype=self.dtype or torch.bfloat16, enabled=self.dtype is not None):
             return self.forward(x, **extra).float().contiguous()
 
@@ -77,9 +78,9 @@ class OnnxEngine:
         except Exception as exc:  # onnxruntime raises its own exception types
             raise BrushworkError(f"{source}: not a loadable ONNX model ({describe(exc)})") from None
         self.input_names = [i.name for i in self.session.get_inputs()]
-        if self.input_names not in (["image"], ["image", "color_source"]):
+        if self.input_names not in (["image"], ["image", "thumbnail"]):
             raise BrushworkError(f"{source}: not a brushwork ONNX export (inputs {self.input_names})")
-        self.color_stage = "color_source" in self.input_names
+        self.uses_thumbnail = "thumbnail" in self.input_names
         self.device = torch.device("cpu")
 
     def metadata(self) -> dict[str, Any]:
@@ -90,10 +91,10 @@ class OnnxEngine:
         except ValueError:
             return {}
 
-    def __call__(self, images: Tensor, color_source: Tensor | None = None) -> Tensor:
+    def __call__(self, images: Tensor, thumbnail: Tensor | None = None) -> Tensor:
         images = images.detach().to("cpu", torch.float32)
         feed = {"image": images.contiguous().numpy()}
-        if self.color_stage:
-            source = color_sample(images) if color_source is None else color_source.detach().to("cpu", torch.float32)
-            feed["color_source"] = source.contiguous().numpy()
+        if self.uses_thumbnail:
+            small = make_thumbnail(images) if thumbnail is None else thumbnail.detach().to("cpu", torch.float32)
+            feed["thumbnail"] = small.contiguous().numpy()
         return torch.from_numpy(self.session.run(["stylized"], feed)[0])

@@ -20,9 +20,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .color_transfer import color_stage
 from .errors import BrushworkError, describe
 from .files import atomic_write
+from .thumbnail import uses_thumbnail
 
 EXPORT_FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 METADATA_KEY = "brushwork"
@@ -30,7 +30,7 @@ ONNX_EXTRA = "pip install 'brushwork[onnx]'"
 
 
 # The generator's forward() arguments each export takes, with the graph input names they get.
-INPUT_NAMES = {"images": "image", "cond": "cond", "color_source": "color_source"}
+INPUT_NAMES = {"images": "image", "cond": "cond", "thumbnail": "thumbnail"}
 
 
 def _example_inputs(generator: nn.Module) -> dict[str, torch.Tensor]:
@@ -39,8 +39,8 @@ def _example_inputs(generator: nn.Module) -> dict[str, torch.Tensor]:
     cond_dim = getattr(generator.config, "cond_dim", 0)
     if cond_dim:
         inputs["cond"] = torch.zeros(2, cond_dim)
-    if color_stage(generator) is not None:
-        inputs["color_source"] = torch.rand(2, 3, 32, 32)
+    if uses_thumbnail(generator):
+        inputs["thumbnail"] = torch.rand(2, 3, 32, 32)
     return inputs
 
 
@@ -48,9 +48,10 @@ def onnx_bytes(generator: nn.Module, metadata: dict[str, Any]) -> bytes:
     """The generator as a serialized ONNX model with dynamic batch, height and width.
 
     Inputs: ``image`` (N×3×H×W float32 in [0, 1]); for conditioned generators ``cond``; for
-    generators with a colour-transfer stage ``color_source`` (N×3×h×w, any size: the pixels
-    the colour statistics come from; pass the image itself, or for a tile of a larger image
-    an even subsample of that whole image). Output: ``stylized``.
+    generators that take image-wide statistics (thumbnail normalisation, colour transfer)
+    ``thumbnail`` (N×3×h×w, any size: the image those statistics come from; pass the image
+    itself if it is small, else a copy of it with the longer side 256 px, and for a tile of a
+    larger image that whole image's thumbnail). Output: ``stylized``.
     """
     try:
         import onnxscript  # noqa: F401  (the exporter needs it; fail here with a clear message)
@@ -62,7 +63,7 @@ def onnx_bytes(generator: nn.Module, metadata: dict[str, Any]) -> bytes:
     dynamic = {
         "images": {0: batch, 2: torch.export.Dim("height", min=1), 3: torch.export.Dim("width", min=1)},
         "cond": {0: batch},
-        "color_source": {0: batch, 2: torch.export.Dim("source_height"), 3: torch.export.Dim("source_width")},
+        "thumbnail": {0: batch, 2: torch.export.Dim("thumbnail_height"), 3: torch.export.Dim("thumbnail_width")},
     }
     dynamic = {name: dims for name, dims in dynamic.items() if name in inputs}
     try:

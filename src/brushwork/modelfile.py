@@ -85,9 +85,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn
     path = Path(path)
     info = read_metadata(path)
     try:
-        # Files written before generator versions existed hold the first design (and files
-        # from before the colour-transfer stage get the default: none).
-        generator = build_generator(GeneratorConfig(**{"version": 1, **info["generator"]}))
+        # Files written before a generator option existed hold the design of their time.
+        generator = build_generator(GeneratorConfig.from_saved(info["generator"]))
         weights = load_file(path, device="cpu")
         generator.load_state_dict(weights)
     except (KeyError, TypeError, RuntimeError, SafetensorError) as exc:

@@ -13,13 +13,13 @@ from PIL import Image
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .color_transfer import sample_stride
 from .data import IMAGE_EXTENSIONS, find_images, open_image, save_image
 from .devices import pick_device
 from .engines import ENGINES, OnnxEngine, TorchEngine
 from .errors import BrushworkError
 from .modelfile import load_model
 from .styles import DEFAULT_STYLE, resolve_model
+from .thumbnail import thumbnail
 from .tiling import DEFAULT_MARGIN, auto_tile_pixels, from_uint8, resolve_tile, stylize_uint8, to_uint8
 
 
@@ -107,8 +107,8 @@ class Stylizer(ImageStylizer):
             self.engine = TorchEngine(generator, device, precision, compile)
         self.device = self.engine.device
         config = metadata.get("generator", {})
-        # Models that normalise over the whole image give slightly different tiles.
-        self.local = config.get("arch", "brushwork") == "brushwork" and config.get("norm", "none") == "none"
+        # Models that normalise each tile by itself give slightly different tiles.
+        self.local = config.get("arch", "brushwork") == "brushwork" and config.get("norm", "none") != "instance"
 
     @classmethod
     def from_file(
@@ -144,12 +144,11 @@ class Stylizer(ImageStylizer):
                 f"{self.name} normalises over the whole image, so its tiles may not match at the borders", stacklevel=2
             )
         run = self.engine
-        if self.engine.color_stage:  # every tile recoloured by the whole image's statistics
-            stride = sample_stride(pixels.shape[0], pixels.shape[1])
-            source = from_uint8(pixels[::stride, ::stride].to(self.device))
+        if self.engine.uses_thumbnail and tile:  # every tile gets the whole image's statistics
+            small = thumbnail(pixels.permute(2, 0, 1).unsqueeze(0)).to(self.device)
 
             def run(tile: Tensor) -> Tensor:
-                return self.engine(tile, source)
+                return self.engine(tile, small)
 
         return stylize_uint8(run, pixels, tile=tile, margin=DEFAULT_MARGIN, device=self.device)
 

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from .color_transfer import color_stage
-from .config import TrainConfig
+from .config import GeneratorConfig, TrainConfig
 from .data import RandomCrops, find_images, load_image, save_image
 from .devices import pick_device
 from .errors import BrushworkError
@@ -346,11 +346,14 @@ def checkpoint_config(path: str | Path) -> dict[str, Any]:
     """The training config stored in a checkpoint, as plain values (for `--resume`).
 
     Checkpoints from earlier versions lack newer options; they get the values that run used
-    (0.1: generator version 1, a constant learning rate; 0.1 and 0.2: one random backbone),
+    (0.1: generator version 1, a constant learning rate; 0.1 and 0.2: one random backbone,
+    a local generator with the photo added whole: GeneratorConfig.LEGACY),
     so it continues as it started.
     """
     values = json.loads(read_checkpoint(path)["config"])
     values.setdefault("lr_final", 1.0)
     values.setdefault("random_backbones", 1)
-    values.setdefault("generator", {}).setdefault("version", 1)
+    generator = values.setdefault("generator", {})
+    for key, value in GeneratorConfig.LEGACY.items():
+        generator.setdefault(key, value)
     return values

@@ -25,7 +25,8 @@ class GeneratorV1(nn.Module):
     def __init__(self, config: GeneratorConfig | None = None):
         super().__init__()
         self.config = config or GeneratorConfig()
-        c, d, n = self.config.channels, self.config.cond_dim, self.config.norm == "instance"
+        c, d = self.config.channels, self.config.cond_dim
+        n = "instance" if self.config.norm == "instance" else "none"  # version 1 predates thumbnail norm
         self.down = nn.ModuleList(
             [ConvLayer(3, c, stride=2, cond_dim=d, norm=n), ConvLayer(c, 2 * c, stride=2, cond_dim=d, norm=n)]
         )

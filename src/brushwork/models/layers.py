@@ -1,6 +1,6 @@
 """Building blocks shared by the brushwork generators: every layer is local (no statistics
-over the whole image unless instance norm is asked for), so tiled inference matches
-whole-image inference."""
+over the whole image unless plain instance norm is asked for; thumbnail normalisation takes
+them from the shared thumbnail), so tiled inference matches whole-image inference."""
 
 from __future__ import annotations
 
@@ -9,14 +9,49 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-class ConditionalAffine(nn.Module):
-    """Optional instance normalisation, then per-channel ``x * (1 + scale) + shift``;
-    scale/shift come from `cond` if it has one (conditional instance norm, Dumoulin et al.)."""
+NORM_EPS = 1e-5  # as nn.InstanceNorm2d
 
-    def __init__(self, channels: int, cond_dim: int = 0, instance_norm: bool = False):
+
+class NormStatistics:
+    """Instance-norm statistics for one forward call of a thumbnail-normalised generator.
+
+    A fresh object records: each normalising layer takes its input's per-channel mean and
+    variance (plain instance norm) and keeps them. After :meth:`replay`, the layers use the
+    kept values in the same order instead, so the image (or one of its tiles) is normalised
+    with its thumbnail's statistics (see thumbnail.py). One object per call: no state is
+    shared between calls, so one model can serve several threads.
+    """
+
+    def __init__(self) -> None:
+        self.recorded: list[tuple[Tensor, Tensor]] = []
+        self._replay = None
+
+    def replay(self) -> "NormStatistics":
+        self._replay = iter(self.recorded)
+        return self
+
+    def normalize(self, x: Tensor) -> Tensor:
+        values = x.float()  # statistics in float32 whatever the autocast precision
+        if self._replay is None:
+            var, mean = torch.var_mean(values, dim=(2, 3), keepdim=True, correction=0)
+            self.recorded.append((mean, var))
+        else:
+            mean, var = next(self._replay)
+        return ((values - mean) * torch.rsqrt(var + NORM_EPS)).to(x.dtype)
+
+
+class ConditionalAffine(nn.Module):
+    """Optional normalisation, then per-channel ``x * (1 + scale) + shift``; scale/shift come
+    from `cond` if it has one (conditional instance norm, Dumoulin et al.).
+
+    `norm`: "none"; "instance" (each image's own statistics: not tileable); "thumbnail"
+    (statistics from the :class:`NormStatistics` passed in)."""
+
+    def __init__(self, channels: int, cond_dim: int = 0, norm: str = "none"):
         super().__init__()
         self.cond_dim = cond_dim
-        self.norm = nn.InstanceNorm2d(channels) if instance_norm else nn.Identity()
+        self.thumbnail_norm = norm == "thumbnail"
+        self.norm = nn.InstanceNorm2d(channels) if norm == "instance" else nn.Identity()
         if cond_dim:
             self.to_scale_shift = nn.Linear(cond_dim, 2 * channels)
             nn.init.zeros_(self.to_scale_shift.weight)
@@ -34,10 +69,12 @@ class ConditionalAffine(nn.Module):
             return 1 + scale, shift
         return 1 + self.scale[None], self.shift[None]
 
-    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
-        """x: N×C×H×W; cond: N×cond_dim (required when cond_dim > 0)."""
+    def forward(self, x: Tensor, cond: Tensor | None = None, stats: NormStatistics | None = None) -> Tensor:
+        """x: N×C×H×W; cond: N×cond_dim (required when cond_dim > 0); stats: required with
+        thumbnail normalisation."""
         scale, shift = self.scale_shift(cond)
-        return self.norm(x) * scale[:, :, None, None] + shift[:, :, None, None]
+        x = stats.normalize(x) if self.thumbnail_norm else self.norm(x)
+        return x * scale[:, :, None, None] + shift[:, :, None, None]
 
 
 class ConvLayer(nn.Module):
@@ -51,7 +88,7 @@ class ConvLayer(nn.Module):
         stride: int = 1,
         cond_dim: int = 0,
         relu: bool = True,
-        norm: bool = False,
+        norm: str = "none",
         slope: float = 0.0,
     ):
         super().__init__()
@@ -60,8 +97,10 @@ class ConvLayer(nn.Module):
         self.relu = relu
         self.slope = slope  # leaky ReLU's negative slope (0: plain ReLU)
 
-    def forward(self, x: Tensor, cond: Tensor | None = None, add: Tensor | None = None) -> Tensor:
-        x = self.affine(self.conv(x), cond)
+    def forward(
+        self, x: Tensor, cond: Tensor | None = None, add: Tensor | None = None, stats: NormStatistics | None = None
+    ) -> Tensor:
+        x = self.affine(self.conv(x), cond, stats)
         if add is not None:
             x = x + add
         if not self.relu:
@@ -70,27 +109,29 @@ class ConvLayer(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels: int, cond_dim: int = 0, norm: bool = False, slope: float = 0.0):
+    def __init__(self, channels: int, cond_dim: int = 0, norm: str = "none", slope: float = 0.0):
         super().__init__()
         self.first = ConvLayer(channels, channels, cond_dim=cond_dim, norm=norm, slope=slope)
         self.second = ConvLayer(channels, channels, cond_dim=cond_dim, relu=False, norm=norm)
         # Small start value keeps the un-normalised stack well conditioned early in training.
         self.gain = nn.Parameter(torch.tensor(0.1))
 
-    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
-        return x + self.gain * self.second(self.first(x, cond), cond)
+    def forward(self, x: Tensor, cond: Tensor | None = None, stats: NormStatistics | None = None) -> Tensor:
+        return x + self.gain * self.second(self.first(x, cond, stats=stats), cond, stats=stats)
 
 
 class UpLayer(nn.Module):
     """Nearest ×2 upsampling followed by a conv layer (resize-convolution, which avoids the
     checkerboard artefacts of transposed convolutions)."""
 
-    def __init__(self, cin: int, cout: int, cond_dim: int = 0, norm: bool = False, slope: float = 0.0):
+    def __init__(self, cin: int, cout: int, cond_dim: int = 0, norm: str = "none", slope: float = 0.0):
         super().__init__()
         self.layer = ConvLayer(cin, cout, cond_dim=cond_dim, norm=norm, slope=slope)
 
-    def forward(self, x: Tensor, cond: Tensor | None = None, skip: Tensor | None = None) -> Tensor:
-        return self.layer(F.interpolate(x, scale_factor=2.0, mode="nearest"), cond, add=skip)
+    def forward(
+        self, x: Tensor, cond: Tensor | None = None, skip: Tensor | None = None, stats: NormStatistics | None = None
+    ) -> Tensor:
+        return self.layer(F.interpolate(x, scale_factor=2.0, mode="nearest"), cond, add=skip, stats=stats)
 
 
 def straight_through_clamp(x: Tensor) -> Tensor:
