@@ -83,6 +83,7 @@ def main() -> None:
     p.add_argument("--train-photos", type=int, default=450)
     p.add_argument("--eval-photos", type=int, default=24)
     p.add_argument("--seeds", type=int, default=1, help="runs per variant, seeds 0, 1, ...")
+    p.add_argument("--section", default=SECTION, help="RESULTS.md section to write, so several ablation tables can coexist")
     args = p.parse_args()
     tmp = tempfile.TemporaryDirectory()
     root = Path(tmp.name)
@@ -120,7 +121,7 @@ def main() -> None:
         rows.append("| " + " | ".join(cells + [summary([r[k] for r in runs]) for k in COLUMNS]) + " |")
 
     text = f"""
-## Ablation: training options, mean over {args.seeds} seed(s)
+## Ablation{'' if args.section == SECTION else f' ({args.section})'}: training options, mean over {args.seeds} seed(s)
 
 `{command_line()}` — {machine()}.
 Painting `{painting.name}`; each variant trained on {'synthetic photos' if args.quick else f'the first {args.train_photos} training photos'}
@@ -130,7 +131,7 @@ unused). With several seeds, each cell is the mean (lowest–highest run).
 | variant | changes | train s | {' | '.join(COLUMNS.values())} |
 |---|---|---|{'---|' * len(COLUMNS)}
 """ + "\n".join(rows)
-    write_section(args.results, SECTION, text)
+    write_section(args.results, args.section, text)
     print(text.strip())
     tmp.cleanup()
 

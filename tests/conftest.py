@@ -31,9 +31,10 @@ def photo_dir(tmp_path):
 
 @pytest.fixture
 def tiny_model(tmp_path):
-    """A model file with a small random (non-identity) generator, colour-transfer stage included."""
+    """A model file with a small random (non-identity) generator with every optional part:
+    thumbnail normalisation, the gated photo path and the colour-transfer stage."""
     torch.manual_seed(0)
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, color_transfer=True))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="thumbnail", residual="gated", color_transfer=True))
     for p in generator.parameters():
         torch.nn.init.normal_(p, std=0.05)
     path = tmp_path / "tiny.safetensors"

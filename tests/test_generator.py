@@ -14,7 +14,7 @@ def test_generator_keeps_any_size(size):
 
 
 def test_untrained_gated_generator_starts_from_a_blank_canvas_and_does_not_change_input():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="gated"))
     photo = torch.rand(1, 3, 13, 21) * 0.9 + 0.05
     before = photo.clone()
     out = generator(photo)
@@ -23,15 +23,15 @@ def test_untrained_gated_generator_starts_from_a_blank_canvas_and_does_not_chang
     assert generator.photo_gain is not None and float(generator.photo_gain.detach()) == 0.0
 
 
-def test_untrained_full_residual_generator_is_identity():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, residual="full", norm="none"))
+def test_untrained_default_generator_is_identity():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2))
     assert generator.photo_gain is None
     photo = torch.rand(1, 3, 13, 21) * 0.9 + 0.05
     assert torch.allclose(generator(photo), photo, atol=1e-5)
 
 
 def test_untrained_generator_with_colour_transfer_returns_the_recoloured_photo():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, color_transfer=True, residual="full"))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, color_transfer=True))
     generator.colors.set_style([torch.rand(1, 3, 16, 16) * 0.4 + 0.3])
     photo = torch.rand(1, 3, 13, 21)
     assert torch.allclose(generator(photo), generator.colors(photo), atol=1e-5)

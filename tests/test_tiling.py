@@ -23,8 +23,8 @@ def textured_pixels(height, width, seed=0):
 
 
 def busy_generator(seed=0, **options):
-    """A default-size generator (thumbnail normalisation unless `options` say otherwise) with
-    random weights strong enough to change the picture a lot."""
+    """A default-size generator (with `options`) with random weights strong enough to change
+    the picture a lot."""
     torch.manual_seed(seed)
     generator = Generator(GeneratorConfig(**options))
     for name, p in generator.named_parameters():

@@ -50,9 +50,9 @@ HELP = {
     "arch": "generator architecture: brushwork, or johnson (Johnson et al. 2016, the baseline)",
     "channels": "generator width at 1/2 resolution (doubled at 1/4 and 1/8)",
     "res_blocks": "generator residual blocks",
-    "norm": "generator normalisation: thumbnail (default; instance norm with the whole image's statistics, "
-    "tiles exactly), none (purely local, brushwork 0.2) or instance (not tileable)",
-    "residual": "the photo's path to the output: gated (default; a learned gain from 0) or full (photo + change, brushwork 0.2)",
+    "norm": "generator normalisation: none (default; purely local layers), thumbnail (instance norm with "
+    "the statistics of the whole image's thumbnail; tiles exactly) or instance (not tileable)",
+    "residual": "the photo's path to the output: full (default; photo + change) or gated (a learned gain from 0)",
     "cond_dim": "generator conditioning vector size (0: none)",
     "color_transfer": "brushwork generator: map each photo's colours to the painting's before the network",
 }

@@ -36,12 +36,12 @@ class GeneratorConfig:
     version: int = 2
 
     cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
-    # "thumbnail": instance norm with statistics from the whole image's thumbnail (tiles
-    # exactly); "none": purely local layers (brushwork 0.2); "instance": plain instance norm
-    # (each tile normalised by itself: tiles do not match).
-    norm: str = "thumbnail"
-    # The photo's path to the output: "gated" (learned gain from 0) or "full" (photo + change, brushwork 0.2).
-    residual: str = "gated"
+    # "none": purely local layers; "thumbnail": instance norm with statistics from the whole
+    # image's thumbnail (tiles exactly; opt-in, see docs/method.md "Thumbnail normalisation");
+    # "instance": plain instance norm (each tile normalised by itself: tiles do not match).
+    norm: str = "none"
+    # The photo's path to the output: "full" (photo + change) or "gated" (learned gain from 0, opt-in).
+    residual: str = "full"
     # Map each photo's colours to the painting's before the network (color_transfer.py).
     # Off by default: measured, it keeps far more of the photo but stalls brush texture
     # (docs/method.md, "Colour transfer"). Only the version-2 brushwork generator has the stage.

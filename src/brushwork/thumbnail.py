@@ -17,8 +17,6 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .color_transfer import color_stage
-
 # Longer side of the thumbnail. Training sees photos about this size (crops of photos whose
 # shorter side is 128-256 px), so the statistics are taken at the scale the network learned.
 THUMBNAIL_SIDE = 256
@@ -50,6 +48,6 @@ def _as_float(images: Tensor) -> Tensor:
 
 
 def uses_thumbnail(generator: nn.Module) -> bool:
-    """Whether the generator takes a ``thumbnail`` argument that tiles must share."""
-    config = getattr(generator, "config", None)
-    return color_stage(generator) is not None or getattr(config, "norm", "none") == "thumbnail"
+    """Whether the generator takes a ``thumbnail`` argument that tiles must share (other
+    designs and older models take none)."""
+    return getattr(generator, "uses_thumbnail", False)

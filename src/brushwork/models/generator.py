@@ -13,15 +13,16 @@ Design choices, and why:
   resolution for free, so strokes follow the photo's contours.
 - Leaky ReLUs (slope 0.2): with plain ReLUs, about half of version 1's channels ended up
   never firing, and a run could end with the whole decoder dead (an identity model).
-- Thumbnail instance normalisation (``norm="thumbnail"``, the default): every conv is
-  followed by instance normalisation, whose per-channel statistics come from a small copy
-  of the whole image (thumbnail.py) rather than from the pixels at hand. Measured, the
-  normalisation is what lets a feed-forward net match a painting's Gram statistics in a
-  short training budget (Johnson et al.'s network without it learns 20× less of the style
-  in the same steps, docs/method.md), and taking the statistics from the thumbnail keeps
-  tiling exact: each tile is normalised exactly as the whole image is. ``norm="none"`` is
-  the purely local design of brushwork 0.2's models. Residual branches start scaled down
-  (SkipInit-style) so the net also trains without normalisation.
+- By default no normalisation: every layer is local, so the output at a pixel depends only
+  on a bounded neighbourhood and tiles match the whole image. Residual branches start
+  scaled down (SkipInit-style) so the net trains without normalisation.
+- Thumbnail instance normalisation (``norm="thumbnail"``, opt-in): every conv is followed
+  by instance normalisation whose per-channel statistics come from a small copy of the
+  whole image (thumbnail.py) rather than from the pixels at hand, so tiling stays exact.
+  Measured, normalisation is what lets a feed-forward net match a painting's Gram
+  statistics in a short training budget (Johnson et al.'s network without it fits the style
+  loss 20× worse in the same steps, docs/method.md); with the gated photo path below it
+  fits the style like Johnson's network but keeps less of the photo, so it is not the default.
 - Conditioning goes through `ConditionalAffine` layers (FiLM): per-channel scale and shift,
   learned constants when ``cond_dim == 0``, or predicted from a conditioning vector
   (style strength, style id) when ``cond_dim > 0``.
@@ -30,13 +31,13 @@ Design choices, and why:
   a photo's overall colours, and this gives each photo the painting's palette with its
   shapes and shading intact. The map is computed from the thumbnail too, so every tile of an
   image gets the same one.
-- The photo's path to the output (``residual``): "gated" (the default) outputs
-  ``clamp(0.5 + g·(x − 0.5) + delta)`` with a learned gain g that starts at 0, so the
-  network paints the picture and keeps of the photo itself only what the content loss pays
-  for; "full" (brushwork 0.2) outputs ``clamp(x + delta)``, which starts from the photo but,
-  measured, holds the output so close to it that the style barely comes through (with the
-  photo added whole, even a zero content weight left the style loss several times the gated
-  design's). The last layer is zero-initialised and the clamp is straight-through (layers.py).
+- The photo's path to the output (``residual``): "full" (the default) outputs
+  ``clamp(x + delta)``: training starts from the photo (content fully kept). "gated"
+  (opt-in) outputs ``clamp(0.5 + g·(x − 0.5) + delta)`` with a learned gain g that starts
+  at 0, so the network paints the picture and keeps of the photo only what the content loss
+  pays for. Measured, the full path holds the output so close to the photo that the style
+  loss stays several times the gated design's, even with a zero content weight. The last
+  layer is zero-initialised; in training the clamp is straight-through (layers.py).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class Generator(nn.Module):
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)
         self.photo_gain = nn.Parameter(torch.zeros(())) if self.config.residual == "gated" else None
-        self.uses_thumbnail = self.colors is not None or n == "thumbnail"
+        self.uses_thumbnail = self.colors is not None or n == "thumbnail"  # see thumbnail.py
 
     def forward(self, images: Tensor, cond: Tensor | None = None, thumbnail: Tensor | None = None) -> Tensor:
         h, w = images.shape[-2:]
