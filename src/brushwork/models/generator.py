@@ -21,7 +21,7 @@ Design choices, and why:
   whole image (thumbnail.py) rather than from the pixels at hand, so tiling stays exact.
   Measured, normalisation is what lets a feed-forward net match a painting's Gram
   statistics in a short training budget (Johnson et al.'s network without it fits the style
-  loss 20× worse in the same steps, docs/method.md); with the gated photo path below it
+  loss far worse in the same steps, docs/method.md); with the gated photo path below it
   fits the style like Johnson's network but keeps less of the photo, so it is not the default.
 - Conditioning goes through `ConditionalAffine` layers (FiLM): per-channel scale and shift,
   learned constants when ``cond_dim == 0``, or predicted from a conditioning vector
