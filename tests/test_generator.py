@@ -14,13 +14,31 @@ def test_generator_keeps_any_size(size):
 
 
 def test_untrained_gated_generator_starts_from_a_blank_canvas_and_does_not_change_input():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="gated"))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="gated", photo_gain=0.0))
     photo = torch.rand(1, 3, 13, 21) * 0.9 + 0.05
     before = photo.clone()
     out = generator(photo)
     assert torch.equal(photo, before)
     assert torch.allclose(out, torch.full_like(photo, 0.5))
     assert generator.photo_gain is not None and float(generator.photo_gain.detach()) == 0.0
+
+
+def test_untrained_gated_generator_starts_from_the_photo_scaled_by_its_start_gain():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="gated", photo_gain=0.3))
+    photo = torch.rand(1, 3, 13, 21)
+    assert torch.allclose(generator(photo), 0.5 + 0.3 * (photo - 0.5), atol=1e-6)
+
+
+def test_tanh_output_range_is_smooth_and_strictly_inside_0_1():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="gated", output_range="tanh"))
+    photo = torch.rand(1, 3, 13, 21)
+    assert torch.equal(generator(photo), torch.full_like(photo, 0.5))  # grey start, as with the clamp
+    with torch.no_grad():
+        generator.to_rgb.bias.fill_(1.5)  # past white
+    out = generator(photo)
+    assert ((out > 0.99) & (out < 1)).all()
+    out.sum().backward()
+    assert generator.to_rgb.bias.grad.abs().min() > 0  # unlike a clamp, still a gradient to follow
 
 
 def test_untrained_default_generator_is_identity():

@@ -105,6 +105,13 @@ def test_options_out_of_range(config, field, value):
         Trainer(config)
 
 
+@pytest.mark.parametrize("field, value", [("photo_gain", -0.1), ("photo_gain", 1.5), ("output_range", "sigmoid")])
+def test_generator_options_out_of_range(config, field, value):
+    setattr(config.generator, field, value)
+    with pytest.raises(BrushworkError, match=field.replace("_", "-")):
+        Trainer(config)
+
+
 def test_checkpoint_that_is_not_ours(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, path)

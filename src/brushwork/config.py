@@ -40,15 +40,22 @@ class GeneratorConfig:
     # image's thumbnail (tiles exactly; opt-in, see docs/method.md "Thumbnail normalisation");
     # "instance": plain instance norm (each tile normalised by itself: tiles do not match).
     norm: str = "none"
-    # The photo's path to the output: "full" (photo + change) or "gated" (learned gain from 0, opt-in).
+    # The photo's path to the output: "full" (photo + change) or "gated" (a learned gain, opt-in).
     residual: str = "full"
+    # Start value of the gated path's gain. It moves little in training, so it sets how much of
+    # the photo the network starts from: 0 paints from scratch, 1 starts from the photo.
+    photo_gain: float = 0.0
+    # How the output is kept in [0, 1]: "clamp" (straight-through in training) or "tanh"
+    # (0.5 + 0.5·tanh(2(v − 0.5)), smooth). Measured, the gated design with a clamp left a
+    # third of the pixels pure white on a pale painting (docs/method.md, "Output range").
+    output_range: str = "clamp"
     # Map each photo's colours to the painting's before the network (color_transfer.py).
     # Off by default: measured, it keeps far more of the photo but stalls brush texture
     # (docs/method.md, "Colour transfer"). Only the version-2 brushwork generator has the stage.
     color_transfer: bool = False
 
     #: Values that model files and checkpoints written before a field existed were made with.
-    LEGACY: ClassVar[dict[str, Any]] = {"version": 1, "norm": "none", "residual": "full", "color_transfer": False}
+    LEGACY: ClassVar[dict[str, Any]] = {"version": 1, "norm": "none", "residual": "full", "color_transfer": False, "output_range": "clamp"}
 
     @classmethod
     def from_saved(cls, values: dict[str, Any]) -> "GeneratorConfig":
@@ -139,6 +146,10 @@ class TrainConfig:
             raise BrushworkError(f"--norm must be thumbnail, none or instance (got {self.generator.norm!r})")
         if self.generator.residual not in ("gated", "full"):
             raise BrushworkError(f"--residual must be gated or full (got {self.generator.residual!r})")
+        if self.generator.output_range not in ("clamp", "tanh"):
+            raise BrushworkError(f"--output-range must be clamp or tanh (got {self.generator.output_range!r})")
+        if not 0 <= self.generator.photo_gain <= 1:
+            raise BrushworkError(f"--photo-gain must be in [0, 1] (got {self.generator.photo_gain})")
         if self.backbone not in BACKBONES:
             raise BrushworkError(f"--backbone must be one of {', '.join(BACKBONES)} (got {self.backbone!r})")
         if not 1 <= self.random_backbones <= 16:

@@ -34,10 +34,12 @@ Design choices, and why:
 - The photo's path to the output (``residual``): "full" (the default) outputs
   ``clamp(x + delta)``: training starts from the photo (content fully kept). "gated"
   (opt-in) outputs ``clamp(0.5 + g·(x − 0.5) + delta)`` with a learned gain g that starts
-  at 0, so the network paints the picture and keeps of the photo only what the content loss
-  pays for. Measured, the full path holds the output so close to the photo that the style
+  at ``photo_gain`` (default 0: the network paints the picture and keeps of the photo only
+  what the content loss pays for; the gain moves little in training). Measured, the full path holds the output so close to the photo that the style
   loss stays several times the gated design's, even with a zero content weight. The last
   layer is zero-initialised; in training the clamp is straight-through (layers.py).
+  ``output_range="tanh"`` (opt-in) replaces the clamp with a smooth ``0.5 + 0.5·tanh(2(v − 0.5))``:
+  with the gated design and a clamp, outputs for a pale painting piled up at pure white.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class Generator(nn.Module):
         self.to_rgb = nn.Conv2d(c, 12, 3, padding=1, padding_mode="replicate")  # 1/2, then pixel shuffle
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)
-        self.photo_gain = nn.Parameter(torch.zeros(())) if self.config.residual == "gated" else None
+        self.photo_gain = nn.Parameter(torch.tensor(float(self.config.photo_gain))) if self.config.residual == "gated" else None
         self.uses_thumbnail = self.colors is not None or n == "thumbnail"  # see thumbnail.py
 
     def forward(self, images: Tensor, cond: Tensor | None = None, thumbnail: Tensor | None = None) -> Tensor:
@@ -116,6 +118,8 @@ class Generator(nn.Module):
         features = self.decode[1](features, cond, skip=half, stats=stats)
         delta = F.pixel_shuffle(self.to_rgb(features), 2)
         base = x if self.photo_gain is None else 0.5 + self.photo_gain * (x - 0.5)
+        if self.config.output_range == "tanh":
+            return 0.5 + 0.5 * torch.tanh(2 * (base + delta - 0.5))  # slope 1 at mid-grey
         # Straight-through only where gradients are wanted: in inference a plain clamp, which
         # stays exact when normalisation drives values far out of range (x + (1 - x) need not be 1).
         return straight_through_clamp(base + delta) if self.training else (base + delta).clamp(0, 1)
