@@ -46,8 +46,8 @@ class GeneratorConfig:
     # the photo the network starts from: 0 paints from scratch, 1 starts from the photo.
     photo_gain: float = 0.0
     # How the output is kept in [0, 1]: "clamp" (straight-through in training) or "tanh"
-    # (0.5 + 0.5·tanh(2(v − 0.5)), smooth). Measured, the gated design with a clamp left a
-    # third of the pixels pure white on a pale painting (docs/method.md, "Output range").
+    # (0.5 + 0.5·tanh(2(v − 0.5)), smooth). Measured, the gated design with a clamp left much
+    # of each picture pure white on a pale painting (docs/method.md, "Output range").
     output_range: str = "clamp"
     # Map each photo's colours to the painting's before the network (color_transfer.py).
     # Off by default: measured, it keeps far more of the photo but stalls brush texture

@@ -35,11 +35,12 @@ Design choices, and why:
   ``clamp(x + delta)``: training starts from the photo (content fully kept). "gated"
   (opt-in) outputs ``clamp(0.5 + g·(x − 0.5) + delta)`` with a learned gain g that starts
   at ``photo_gain`` (default 0: the network paints the picture and keeps of the photo only
-  what the content loss pays for; the gain moves little in training). Measured, the full path holds the output so close to the photo that the style
-  loss stays several times the gated design's, even with a zero content weight. The last
-  layer is zero-initialised; in training the clamp is straight-through (layers.py).
-  ``output_range="tanh"`` (opt-in) replaces the clamp with a smooth ``0.5 + 0.5·tanh(2(v − 0.5))``:
-  with the gated design and a clamp, outputs for a pale painting piled up at pure white.
+  what the content loss pays for; the gain moves little in training). Measured, the full
+  path holds the output so close to the photo that the style loss stays several times the
+  gated design's, even with a zero content weight. The last layer is zero-initialised; in
+  training the clamp is straight-through (layers.py). ``output_range="tanh"`` (opt-in)
+  replaces the clamp with a smooth ``0.5 + 0.5·tanh(2(v − 0.5))``: with the gated design and
+  a clamp, outputs for a pale painting piled up at pure white.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class Generator(nn.Module):
         self.to_rgb = nn.Conv2d(c, 12, 3, padding=1, padding_mode="replicate")  # 1/2, then pixel shuffle
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)
-        self.photo_gain = nn.Parameter(torch.tensor(float(self.config.photo_gain))) if self.config.residual == "gated" else None
+        gated = self.config.residual == "gated"
+        self.photo_gain = nn.Parameter(torch.tensor(float(self.config.photo_gain))) if gated else None
         self.uses_thumbnail = self.colors is not None or n == "thumbnail"  # see thumbnail.py
 
     def forward(self, images: Tensor, cond: Tensor | None = None, thumbnail: Tensor | None = None) -> Tensor:
