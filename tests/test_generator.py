@@ -38,7 +38,7 @@ def test_tanh_output_range_is_smooth_and_strictly_inside_0_1():
     out = generator(photo)
     assert ((out > 0.99) & (out < 1)).all()
     out.sum().backward()
-    assert generator.to_rgb.bias.grad.abs().min() > 0  # unlike a clamp, still a gradient to follow
+    assert generator.to_rgb.bias.grad.abs().min() > 0  # past the bound, still a true gradient
 
 
 def test_untrained_default_generator_is_identity():

@@ -55,7 +55,9 @@ class GeneratorConfig:
     color_transfer: bool = False
 
     #: Values that model files and checkpoints written before a field existed were made with.
-    LEGACY: ClassVar[dict[str, Any]] = {"version": 1, "norm": "none", "residual": "full", "color_transfer": False, "output_range": "clamp"}
+    LEGACY: ClassVar[dict[str, Any]] = {
+        "version": 1, "norm": "none", "residual": "full", "color_transfer": False, "output_range": "clamp",
+    }  # fmt: skip
 
     @classmethod
     def from_saved(cls, values: dict[str, Any]) -> "GeneratorConfig":
