@@ -36,7 +36,9 @@ def test_onnx_export_matches_pytorch_at_any_size(tiny_model, tmp_path):
     assert stored["style_name"] == metadata["style_name"] == "tiny"
 
 
-@pytest.mark.parametrize("options", [{}, {"residual": "gated", "photo_gain": 0.3, "output_range": "tanh"}])
+@pytest.mark.parametrize(
+    "options", [{}, {"residual": "gated", "photo_gain": 0.3, "output_range": "tanh"}, {"residual": "luma", "photo_gain": 0.3}]
+)
 def test_models_without_image_wide_statistics_export_a_single_input(tmp_path, options):
     torch.manual_seed(0)
     generator = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="none", **options))

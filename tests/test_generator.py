@@ -29,6 +29,15 @@ def test_untrained_gated_generator_starts_from_the_photo_scaled_by_its_start_gai
     assert torch.allclose(generator(photo), 0.5 + 0.3 * (photo - 0.5), atol=1e-6)
 
 
+def test_untrained_luma_generator_starts_from_the_photos_grey_shading_scaled_by_its_gain():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="luma", photo_gain=0.4))
+    photo = torch.rand(1, 3, 13, 21)
+    luminance = 0.299 * photo[:, :1] + 0.587 * photo[:, 1:2] + 0.114 * photo[:, 2:]
+    out = generator(photo)
+    assert torch.allclose(out, (0.5 + 0.4 * (luminance - 0.5)).expand_as(photo), atol=1e-6)
+    assert torch.equal(out[:, 0], out[:, 2])  # the photo's hues do not pass
+
+
 def test_tanh_output_range_is_smooth_and_strictly_inside_0_1():
     generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="gated", output_range="tanh"))
     photo = torch.rand(1, 3, 13, 21)

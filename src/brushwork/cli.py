@@ -52,9 +52,9 @@ HELP = {
     "res_blocks": "generator residual blocks",
     "norm": "generator normalisation: none (default; purely local layers), thumbnail (instance norm with "
     "the statistics of the whole image's thumbnail; tiles exactly) or instance (not tileable)",
-    "residual": "the photo's path to the output: full (default; photo + change) or gated (a learned gain)",
-    "photo_gain": "with --residual gated: the gain's start value, 0 (paint from scratch) to 1 (start from the photo)",
-    "output_range": "how the generator keeps outputs in [0, 1]: clamp (default) or tanh (smooth; for --residual gated)",
+    "residual": "the photo's path to the output: full (default; photo + change), gated (a learned gain) or luma (a learned gain on the photo's luminance)",
+    "photo_gain": "with --residual gated or luma: the gain's start value, 0 (paint from scratch) to 1 (start from the photo)",
+    "output_range": "how the generator keeps outputs in [0, 1]: clamp (default) or tanh (smooth; for --residual gated or luma)",
     "cond_dim": "generator conditioning vector size (0: none)",
     "color_transfer": "brushwork generator: map each photo's colours to the painting's before the network",
 }

@@ -40,7 +40,8 @@ class GeneratorConfig:
     # image's thumbnail (tiles exactly; opt-in, see docs/method.md "Thumbnail normalisation");
     # "instance": plain instance norm (each tile normalised by itself: tiles do not match).
     norm: str = "none"
-    # The photo's path to the output: "full" (photo + change) or "gated" (a learned gain, opt-in).
+    # The photo's path to the output: "full" (photo + change), "gated" (a learned gain, opt-in)
+    # or "luma" (the gated path on the photo's luminance only, opt-in).
     residual: str = "full"
     # Start value of the gated path's gain. It moves little in training, so it sets how much of
     # the photo the network starts from: 0 paints from scratch, 1 starts from the photo.
@@ -146,8 +147,8 @@ class TrainConfig:
             raise BrushworkError(f"generator version must be 1 or 2 (got {self.generator.version})")
         if self.generator.norm not in ("thumbnail", "none", "instance"):
             raise BrushworkError(f"--norm must be thumbnail, none or instance (got {self.generator.norm!r})")
-        if self.generator.residual not in ("gated", "full"):
-            raise BrushworkError(f"--residual must be gated or full (got {self.generator.residual!r})")
+        if self.generator.residual not in ("full", "gated", "luma"):
+            raise BrushworkError(f"--residual must be full, gated or luma (got {self.generator.residual!r})")
         if self.generator.output_range not in ("clamp", "tanh"):
             raise BrushworkError(f"--output-range must be clamp or tanh (got {self.generator.output_range!r})")
         if not 0 <= self.generator.photo_gain <= 1:

@@ -35,7 +35,9 @@ Design choices, and why:
   ``clamp(x + delta)``: training starts from the photo (content fully kept). "gated"
   (opt-in) outputs ``clamp(0.5 + g·(x − 0.5) + delta)`` with a learned gain g that starts
   at ``photo_gain`` (default 0: the network paints the picture and keeps of the photo only
-  what the content loss pays for; the gain moves little in training). Measured, the full
+  what the content loss pays for; the gain moves little in training). "luma" (opt-in) is
+  the gated path on the photo's luminance: the photo's shading passes through, its hues do
+  not, so the colours are the network's (the painting's). Measured, the full
   path holds the output so close to the photo that the style loss stays several times the
   gated design's, even with a zero content weight. The last layer is zero-initialised; in
   training the clamp is straight-through (layers.py). ``output_range="tanh"`` (opt-in)
@@ -57,6 +59,8 @@ from .layers import ConvLayer, NormStatistics, ResidualBlock, UpLayer, pad_to_mu
 # Input sides are padded to a multiple of this (pixel unshuffle, then two stride-2 convs).
 SIZE_MULTIPLE = 8
 SLOPE = 0.2
+# Rec. 601 luminance weights (the "luma" photo path keeps the photo's shading, not its hues).
+LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
 
 class Generator(nn.Module):
@@ -87,7 +91,7 @@ class Generator(nn.Module):
         self.to_rgb = nn.Conv2d(c, 12, 3, padding=1, padding_mode="replicate")  # 1/2, then pixel shuffle
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)
-        gated = self.config.residual == "gated"
+        gated = self.config.residual in ("gated", "luma")
         self.photo_gain = nn.Parameter(torch.tensor(float(self.config.photo_gain))) if gated else None
         self.uses_thumbnail = self.colors is not None or n == "thumbnail"  # see thumbnail.py
 
@@ -119,7 +123,11 @@ class Generator(nn.Module):
         features = self.decode[0](features, cond, skip=quarter, stats=stats)
         features = self.decode[1](features, cond, skip=half, stats=stats)
         delta = F.pixel_shuffle(self.to_rgb(features), 2)
-        base = x if self.photo_gain is None else 0.5 + self.photo_gain * (x - 0.5)
+        if self.photo_gain is None:
+            base = x
+        else:
+            photo = (x * LUMA.to(x)).sum(dim=1, keepdim=True) if self.config.residual == "luma" else x
+            base = 0.5 + self.photo_gain * (photo - 0.5)
         if self.config.output_range == "tanh":
             return 0.5 + 0.5 * torch.tanh(2 * (base + delta - 0.5))  # slope 1 at mid-grey
         # Straight-through only where gradients are wanted: in inference a plain clamp, which
