@@ -112,6 +112,15 @@ def test_generator_options_out_of_range(config, field, value):
         Trainer(config)
 
 
+def test_photo_gain_without_a_gated_path_is_refused(config):
+    config.generator.photo_gain = 0.3
+    with pytest.raises(BrushworkError, match="--photo-gain needs --residual gated or luma"):
+        Trainer(config)
+    config.generator.residual = "fully"
+    with pytest.raises(BrushworkError, match="--residual must be full, gated or luma"):
+        Trainer(config)
+
+
 def test_checkpoint_that_is_not_ours(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, path)

@@ -153,6 +153,9 @@ class TrainConfig:
             raise BrushworkError(f"--output-range must be clamp or tanh (got {self.generator.output_range!r})")
         if not 0 <= self.generator.photo_gain <= 1:
             raise BrushworkError(f"--photo-gain must be in [0, 1] (got {self.generator.photo_gain})")
+        if self.generator.photo_gain and self.generator.residual == "full":
+            # The full path has no gain: the value would be silently ignored.
+            raise BrushworkError("--photo-gain needs --residual gated or luma (the full path has no gain)")
         if self.backbone not in BACKBONES:
             raise BrushworkError(f"--backbone must be one of {', '.join(BACKBONES)} (got {self.backbone!r})")
         if not 1 <= self.random_backbones <= 16:
