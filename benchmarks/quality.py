@@ -2,6 +2,8 @@
 
     python benchmarks/quality.py            # 3 paintings, validation photos, 6-minute budget per model
     python benchmarks/quality.py --quick    # synthetic data, seconds (CI smoke run)
+    python benchmarks/quality.py --section quality-luma --sheet /tmp/luma_sheet.jpg \
+        --variant "luma:generator.norm=thumbnail,generator.residual=luma"   # another generator design
 
 For each painting, brushwork's generator and the Johnson-architecture baseline are trained
 with the same losses and settings (the default TrainConfig, random VGG-19 backbone) for the
@@ -11,7 +13,9 @@ every validation photo at 256 px (`brushwork evaluate`); the per-image optimisat
 reference (`brushwork stylize --optimize`, same losses) is run on the first
 --optimize-photos of them, at 256 px too. Validation photos are never trained on.
 Writes a table per painting (all photos; and the optimisation subset, where all three are
-compared on the same photos) and a contact sheet.
+compared on the same photos) and a contact sheet. --variant gives brushwork's model
+generator options other than the defaults (ablation.py's syntax; training options stay
+shared, so both models keep the same losses).
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from brushwork.optimize import OptimizeConfig, StyleOptimizer
 from brushwork.sheets import contact_sheet
 from brushwork.train import Trainer
 from common import DATA, REPO, STYLES, command_line, machine, parser, synthetic_data, write_section
+from ablation import parse_variant
 from training import timed_step, train_config
+from brushwork.config import GeneratorConfig
 
 SECTION = "quality"
 PAINTINGS = (
@@ -45,9 +51,17 @@ COLUMNS = ("ssim", "edge", "color_swd", "patch_swd", "gram_eval")
 SIZE = 256
 
 
-def seconds_per_run_step(arch: str, content: Path, style: Path, work: Path, quick: bool) -> float:
+def model_config(arch: str, content: Path, style: Path, run_dir: Path, quick: bool, iterations: int, generator: dict):
+    """The default TrainConfig for `arch`; brushwork's generator takes the --variant options."""
+    config = train_config(arch, content, style, run_dir, quick, iterations)
+    if arch == "brushwork" and generator:
+        config.generator = GeneratorConfig(**generator)
+    return config
+
+
+def seconds_per_run_step(arch: str, content: Path, style: Path, work: Path, quick: bool, generator: dict) -> float:
     """Seconds per step over a default schedule (adversarial_start of it without the GAN term)."""
-    trainer = Trainer(train_config(arch, content, style, work / "calibrate", quick, 1500))
+    trainer = Trainer(model_config(arch, content, style, work / "calibrate", quick, 1500, generator))
     timed_step(trainer, gan=False), timed_step(trainer, gan=True)  # warm-up
     plain = statistics.median(timed_step(trainer, gan=False) for _ in range(3))
     gan = statistics.median(timed_step(trainer, gan=True) for _ in range(3))
@@ -55,10 +69,10 @@ def seconds_per_run_step(arch: str, content: Path, style: Path, work: Path, quic
     return share * plain + (1 - share) * gan
 
 
-def train_for_budget(arch: str, content: Path, style: Path, work: Path, budget: float, quick: bool) -> dict:
-    per_step = seconds_per_run_step(arch, content, style, work, quick)
+def train_for_budget(arch: str, content: Path, style: Path, work: Path, budget: float, quick: bool, generator: dict) -> dict:
+    per_step = seconds_per_run_step(arch, content, style, work, quick, generator)
     steps = max(4, int(budget / per_step))
-    config = train_config(arch, content, style, work, quick, steps)
+    config = model_config(arch, content, style, work, quick, steps, generator)
     config.name = f"{style.stem}-{arch}"
     print(f"{style.stem}: training {arch} for {steps} steps ({per_step:.2f} s/step)", file=sys.stderr)
     result = Trainer(config).run(progress=False)
@@ -110,7 +124,12 @@ def main() -> None:
     p.add_argument("--optimize-steps", type=int, default=200)
     p.add_argument("--work", type=Path, default=REPO / "runs" / "bench_quality", help="models and reports")
     p.add_argument("--sheet", type=Path, default=REPO / "benchmarks" / "quality_sheet.jpg")
+    p.add_argument("--variant", default="brushwork", help="brushwork's model: NAME[:generator.FIELD=VALUE,...]")
+    p.add_argument("--section", default=SECTION, help="RESULTS.md section to write (another for a --variant)")
     args = p.parse_args()
+    label, train_options, generator = parse_variant(args.variant)
+    if train_options:
+        p.error(f"--variant {args.variant!r}: only generator.FIELD options (both models share the training settings)")
     tmp = tempfile.TemporaryDirectory()
     content, val, paintings, budget = args.content, args.val, args.paintings, args.budget_minutes * 60
     if args.quick:
@@ -122,7 +141,7 @@ def main() -> None:
     sections, sheet_rows = [], []
     for painting in paintings:
         work = args.work / painting.stem
-        trained = {arch: train_for_budget(arch, content, painting, work / arch, budget, args.quick) for arch in ARCHS}
+        trained = {arch: train_for_budget(arch, content, painting, work / arch, budget, args.quick, generator) for arch in ARCHS}
         subset = find_images(val)[: args.optimize_photos]
         optimize_dir = work / "optimize"
         opt_seconds, reused = optimize_outputs(painting, subset, optimize_dir, args.optimize_steps)
@@ -144,17 +163,17 @@ def main() -> None:
         lines = [
             f"### {painting.stem}",
             "",
-            f"Training budget {budget / 60:.1f} min per model: brushwork {trained['brushwork']['steps']} steps "
+            f"Training budget {budget / 60:.1f} min per model: {label} {trained['brushwork']['steps']} steps "
             f"({trained['brushwork']['seconds']:.0f} s measured), Johnson baseline {trained['johnson']['steps']} steps "
             f"({trained['johnson']['seconds']:.0f} s). Optimisation: {args.optimize_steps} L-BFGS steps, "
             f"{opt_seconds:.0f} s per image" + (" (outputs reused from an earlier run of this script)." if reused else "."),
             "",
             "| method | SSIM ↑ | edge ↑ | colour SWD ↓ | patch SWD ↓ | Gram (eval VGG) ↓ |",
             "|---|---|---|---|---|---|",
-            _row(f"brushwork, all {len(results['brushwork'].images)} photos", _means(results["brushwork"].images)),
+            _row(f"{label}, all {len(results['brushwork'].images)} photos", _means(results["brushwork"].images)),
             _row(f"Johnson baseline, all {len(results['johnson'].images)} photos", _means(results["johnson"].images)),
             _row("unstyled photo, all photos", photo_means),
-            _row(f"brushwork, first {len(subset)} photos", _means(results["brushwork"].images, names)),
+            _row(f"{label}, first {len(subset)} photos", _means(results["brushwork"].images, names)),
             _row(f"optimisation reference, first {len(subset)} photos", _means(results["optimize"].images)),
             _row(f"Johnson baseline, first {len(subset)} photos", _means(results["johnson"].images, names)),
         ]
@@ -167,9 +186,10 @@ def main() -> None:
             sheet_rows.append(cells)
 
     sheet_path = Path(tmp.name) / "sheet.jpg" if args.quick else args.sheet
-    save_image(contact_sheet(sheet_rows, titles=["photo", "style", "brushwork", "optimisation", "Johnson"]), sheet_path)
+    save_image(contact_sheet(sheet_rows, titles=["photo", "style", label, "optimisation", "Johnson"]), sheet_path)
+    design = "" if not generator else "\n" + f"{label}: the brushwork generator with " + ", ".join(f"`{k}={v}`" for k, v in generator.items()) + "."
     text = f"""
-## Quality: brushwork vs the optimisation reference vs the Johnson baseline
+## Quality{'' if args.section == SECTION else f' ({args.section})'}: {label} vs the optimisation reference vs the Johnson baseline
 
 `{command_line()}` — {machine()}.
 Same losses for all three (content relu4_2, Gram relu1_1…relu5_1, default weights; the two
@@ -177,10 +197,10 @@ generators also get the adversarial term), random VGG-19 backbone, {SIZE} px. Me
 `brushwork evaluate` at {SIZE} px: SSIM of blurred luminance and edge score vs the photo
 (higher keeps more content), colour SWD, patch SWD and Gram distance under the evaluation
 VGG-19 vs the painting (lower is closer to the style). Contact sheet: `{sheet_path.relative_to(REPO) if sheet_path.is_relative_to(REPO) else sheet_path.name}`
-(photo | style | brushwork | optimisation | Johnson, two photos per painting).
+(photo | style | {label} | optimisation | Johnson, two photos per painting).{design}
 
 """ + "\n\n".join(sections)
-    write_section(args.results, SECTION, text)
+    write_section(args.results, args.section, text)
     print(text.strip())
     tmp.cleanup()
 
