@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from kornia.color import rgb_to_grayscale
 from torch import Tensor, nn
 
 from ..color_transfer import ColorTransfer
@@ -59,8 +60,6 @@ from .layers import ConvLayer, NormStatistics, ResidualBlock, UpLayer, pad_to_mu
 # Input sides are padded to a multiple of this (pixel unshuffle, then two stride-2 convs).
 SIZE_MULTIPLE = 8
 SLOPE = 0.2
-# Rec. 601 luminance weights (the "luma" photo path keeps the photo's shading, not its hues).
-LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
 
 class Generator(nn.Module):
@@ -126,7 +125,8 @@ class Generator(nn.Module):
         if self.photo_gain is None:
             base = x
         else:
-            photo = (x * LUMA.to(x)).sum(dim=1, keepdim=True) if self.config.residual == "luma" else x
+            # "luma": the photo's shading passes, its hues do not (Rec. 601 luminance).
+            photo = rgb_to_grayscale(x) if self.config.residual == "luma" else x
             base = 0.5 + self.photo_gain * (photo - 0.5)
         if self.config.output_range == "tanh":
             return 0.5 + 0.5 * torch.tanh(2 * (base + delta - 0.5))  # slope 1 at mid-grey
