@@ -40,3 +40,18 @@ def tiny_model(tmp_path):
     path = tmp_path / "tiny.safetensors"
     save_model(path, generator, {"style_name": "tiny", "description": "tiny test style", "backbone": "random"})
     return path
+
+
+@pytest.fixture
+def two_style_model(tmp_path):
+    """A model file conditioned on strength and two styles ("warm", "cool"), with random
+    (non-identity) weights: what training with two --style and --max-strength writes."""
+    torch.manual_seed(1)
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, cond_dim=3))
+    for p in generator.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    path = tmp_path / "two.safetensors"
+    styles = [{"name": "warm", "kind": "painting"}, {"name": "cool", "kind": "painting"}]
+    save_model(path, generator, {"style_name": "two", "description": "two test styles", "backbone": "random",
+                                 "max_strength": 1.5, "styles": styles})  # fmt: skip
+    return path

@@ -113,3 +113,19 @@ def test_bad_onnx_files_are_clear_errors(tmp_path, capsys):
         code, _, err = run(["stylize", model, "x.png", "-o", tmp_path / "o.png"], capsys)
         assert code == 2
         assert_one_line_error(err, str(model), needle)
+
+
+def test_models_with_strength_and_styles_export_a_cond_input(two_style_model, tmp_path):
+    path = export_model(two_style_model, "onnx", tmp_path / "two.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["image", "cond"]
+    generator, _ = load_model(two_style_model)
+    images = torch.rand(2, 3, 37, 53)
+    cond = torch.tensor([[0.6, 0.3, 0.7], [1.5, 0.0, 1.0]])
+    got = session.run(None, {"image": images.numpy(), "cond": cond.numpy()})[0]
+    assert np.abs(got - generator(images, cond).numpy()).max() <= 1e-3
+    photo = Image.fromarray((images[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8))
+    options = {"strength": 0.6, "mix": {"warm": 0.3, "cool": 0.7}}
+    reference = np.asarray(Stylizer.from_file(two_style_model, device="cpu", **options)(photo), dtype=int)
+    assert np.abs(np.asarray(Stylizer.from_file(path, **options)(photo), dtype=int) - reference).max() <= 1
+    assert np.array_equal(np.asarray(Stylizer.from_file(path, strength=0)(photo)), np.asarray(photo))

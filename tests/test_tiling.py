@@ -111,7 +111,7 @@ def test_stylizer_tiles_share_the_whole_images_statistics(tmp_path, options):
     assert psnr(whole, tiled) >= 40.0
     # Guard: tiles that took their own statistics (no shared thumbnail) do not match.
     engine = stylizer.engine
-    stylizer.engine = lambda tile, thumbnail=None: engine(tile)
+    stylizer.engine = lambda tile, thumbnail=None, cond=None: engine(tile)
     stylizer.engine.uses_thumbnail = False  # so the Stylizer passes no thumbnail
     own = torch.from_numpy(np.array(stylizer(photo)))
     assert psnr(whole, own) < 40.0

@@ -1,5 +1,7 @@
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from brushwork.checkpoint import read_checkpoint
 from brushwork.config import GeneratorConfig, TrainConfig
@@ -229,7 +231,7 @@ def test_palette_loss_is_logged_and_moves_colours_further(config):
         for _ in range(100):
             last = trainer.train_step()
         assert ("palette" in last) == (weight > 0)
-        assert (trainer.palette is None) == (weight == 0)  # the painting's colours are sampled only when needed
+        assert (not trainer.palettes) == (weight == 0)  # the painting's colours are sampled only when needed
     palette = trainers[1000.0].palette
     distances = {}
     for weight, trainer in trainers.items():
@@ -246,7 +248,7 @@ def test_random_backbones_take_turns_step_by_step(config, monkeypatch):
     trainer = Trainer(config)
     networks = trainer.feature_networks
     assert len(networks) == 3 and len({n.vgg.backbone_id for n in networks}) == 3
-    assert not torch.allclose(networks[0].style_targets["relu1_1"], networks[1].style_targets["relu1_1"])
+    assert not torch.allclose(networks[0].style_targets[0]["relu1_1"], networks[1].style_targets[0]["relu1_1"])
     assert trainer.vgg is networks[0].vgg  # the one the model file names
     used = []
     for index, network in enumerate(networks):
@@ -265,6 +267,58 @@ def test_colour_transfer_training_takes_the_paintings_colours_into_the_model(con
     result = train(config, progress=False)
     generator, info = load_model(result.model_path)
     assert info["generator"]["color_transfer"] is True
-    painting = Trainer(config).style.images()
+    painting = Trainer(config).styles[0].images()
     expected = torch.cat([image.flatten(2) for image in painting], dim=2).mean(dim=2)[0]
     assert torch.allclose(generator.colors.style_mean, expected, atol=1e-4)
+
+
+def _painting(path, rgb, seed):
+    """A synthetic painting: one dominant colour with stroke-like noise."""
+    rng = np.random.default_rng(seed)
+    image = np.clip(np.array(rgb, float) + rng.normal(0, 40, (48, 48, 1)) * rng.random((1, 1, 3)), 0, 255)
+    Image.fromarray(image.astype(np.uint8)).save(path)
+    return str(path)
+
+
+def test_one_model_learns_several_named_styles_and_strength(config, tmp_path):
+    red = _painting(tmp_path / "red.png", (220, 40, 30), 1)
+    blue = _painting(tmp_path / "blue.png", (30, 60, 220), 2)
+    config.style = (f"fire={red}", blue)
+    config.max_strength = 1.5
+    config.iterations = 40
+    result = train(config, progress=False)
+    generator, info = load_model(result.model_path)
+    assert [s["name"] for s in info["styles"]] == ["fire", "blue"] and info["max_strength"] == 1.5
+    assert info["generator"]["cond_dim"] == 3
+    photo = torch.rand(1, 3, 32, 32) * 0.5 + 0.25
+    fire, cool = (generator(photo, torch.tensor([[1.0, *w]])) for w in ((1, 0), (0, 1)))
+    assert (fire[:, 0] - fire[:, 2]).mean() > (cool[:, 0] - cool[:, 2]).mean() + 0.05  # red vs blue
+    assert torch.equal(generator(photo, torch.tensor([[0.0, 1, 0]])), photo)
+
+
+def test_style_names_and_conditioning_options_are_checked(config, tmp_path):
+    config.style = ("a=x.jpg", "a=y.jpg")
+    with pytest.raises(BrushworkError, match="two styles named 'a'"):
+        config.validate()
+    config.style = "one.jpg"
+    assert config.styles() == ("one.jpg",) and not config.conditioned
+    config.max_strength = 1.5
+    config.generator = GeneratorConfig(channels=8, res_blocks=1, residual="gated")
+    with pytest.raises(BrushworkError, match="strength control and several styles need --residual full"):
+        config.validate()
+    config.generator = GeneratorConfig(arch="johnson")
+    with pytest.raises(BrushworkError, match="need the brushwork generator"):
+        config.validate()
+    assert TrainConfig.from_dict({"style": "p.jpg"}).style == ("p.jpg",)  # old configs and checkpoints
+    assert TrainConfig(style=("p.jpg",), name="mine").style_specs() == [("mine", "p.jpg")]
+
+
+def test_strength_weights_the_style_loss_per_photo(config, monkeypatch):
+    config.max_strength = 1.5
+    trainer = Trainer(config)
+    seen = []
+    original = trainer.generator.forward
+    monkeypatch.setattr(trainer.generator, "forward", lambda images, cond=None: seen.append(cond) or original(images, cond))
+    trainer.train_step()
+    strengths = seen[0][:, 0]
+    assert len(set(strengths.tolist())) == config.batch_size and 0 <= strengths.min() and strengths.max() <= 1.5

@@ -16,7 +16,8 @@ from .errors import BrushworkError
 
 HELP = {
     "content": "folder of photos (searched recursively)",
-    "style": "one painting (image file) or a folder of an artist's paintings",
+    "style": "one painting (image file) or a folder of an artist's paintings, optionally NAME=PATH; "
+    "repeat it to train one model for several styles",
     "output": "model file to write (.safetensors)",
     "name": "style name stored in the model (default: style file/folder name)",
     "description": "one-line description stored in the model",
@@ -35,6 +36,8 @@ HELP = {
     "adversarial_weight": "weight of the adversarial loss (0 disables the discriminator)",
     "tv_weight": "weight of the total-variation loss",
     "palette_weight": "weight of the palette loss (sliced Wasserstein distance of output and painting colours)",
+    "max_strength": "train strength control: strengths from 0 to this (e.g. 1.5) for stylize --strength "
+    "(0: one strength)",
     "adversarial_start": "fraction of the iterations trained before the adversarial loss starts",
     "content_layer": "VGG-19 layer of the content loss",
     "style_layers": "VGG-19 layers of the style loss",
@@ -55,7 +58,6 @@ HELP = {
     "residual": "the photo's path to the output: full (default; photo + change), gated (a learned gain) or luma (a learned gain on the photo's luminance)",
     "photo_gain": "with --residual gated or luma: the gain's start value, 0 (paint from scratch) to 1 (start from the photo)",
     "output_range": "how the generator keeps outputs in [0, 1]: clamp (default) or tanh (smooth; for --residual gated or luma)",
-    "cond_dim": "generator conditioning vector size (0: none)",
     "color_transfer": "brushwork generator: map each photo's colours to the painting's before the network",
 }
 
@@ -68,12 +70,15 @@ class _Parser(argparse.ArgumentParser):
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig/GeneratorConfig field; absent flags stay absent (SUPPRESS)."""
     fields = [f for f in dataclasses.fields(TrainConfig) if f.name != "generator"]
-    # The generator's design version is set by the code (TOML can still name it), not a flag.
-    fields += [f for f in dataclasses.fields(GeneratorConfig) if f.name != "version"]
+    # The generator's design version is set by the code (TOML can still name it), and its
+    # conditioning size by the styles and --max-strength: not flags.
+    fields += [f for f in dataclasses.fields(GeneratorConfig) if f.name not in ("version", "cond_dim")]
     for f in fields:
         default = f.default if f.default is not dataclasses.MISSING else None
         flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
+        if f.name == "style":  # --style A --style B
+            parser.add_argument(flag, action="append", default=argparse.SUPPRESS, help=HELP.get(f.name))
+        elif isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=HELP.get(f.name))
         elif isinstance(default, tuple):
             kind = type(default[0]) if default else str
@@ -125,6 +130,23 @@ def _build_parser() -> argparse.ArgumentParser:
         "--compile", action="store_true", help="torch.compile the model (CUDA GPUs; pays off over a batch of photos)"
     )
     stylize.add_argument("--quiet", action="store_true", help="no progress bar")
+    controls = stylize.add_argument_group("creative controls")
+    controls.add_argument(
+        "--strength", type=float, default=1.0,
+        help="0 keeps the photo, 1 is the trained style, up to 1.5 exaggerates it (models trained with --max-strength)",
+    )  # fmt: skip
+    controls.add_argument("--style", dest="style_name", metavar="NAME", help="which style of a model of several styles")
+    controls.add_argument("--style-mix", metavar="A=W,B=W", help="blend a model's styles, e.g. starry_night=0.7,great_wave=0.3")
+    controls.add_argument(
+        "--preserve-color", action="store_true", help="keep the photo's colours; take only the style's lightness"
+    )
+    controls.add_argument("--mask", help="stylize only where this image is white (black keeps the photo exactly)")
+    controls.add_argument(
+        "--region", action="append", default=[], metavar="MASK=STYLE",
+        help="paint where MASK is white with STYLE: a style of the model, or another model file or bundled "
+        "style; repeat for several regions (later ones on top)",
+    )  # fmt: skip
+    controls.add_argument("--feather", type=int, default=0, metavar="PX", help="fade masks in over PX pixels inside their border")
     optimize = stylize.add_argument_group("per-image optimisation (Gatys et al.; no model, slow, any painting)")
     optimize.add_argument("--optimize", action="store_true", help="optimise each image's pixels instead of running a model")
     optimize.add_argument("--style-image", help="the painting (or a folder of paintings) to optimise towards")
@@ -159,6 +181,20 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     evaluate.add_argument("--vgg-weights", default="", help=HELP["vgg_weights"] + " (adds the standard VGG losses)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    mix = commands.add_parser(
+        "mix", help="render a photo going from one style of a model to another (a strip, or a GIF)",
+        usage="brushwork mix MODEL STYLE_A STYLE_B PHOTO -o strip.png|anim.gif [options]",
+    )  # fmt: skip
+    mix.add_argument("model", help="a model of several styles (file or bundled name)")
+    mix.add_argument("first", metavar="STYLE_A", help="style at the start")
+    mix.add_argument("second", metavar="STYLE_B", help="style at the end")
+    mix.add_argument("photo", help="the photo")
+    mix.add_argument("-o", "--output", required=True, help="a .gif plays there and back; .png/.jpg/.webp is a strip")
+    mix.add_argument("--frames", type=int, default=6, help="how many steps from A to B, ends included")
+    mix.add_argument("--strength", type=float, default=1.0, help="style strength of every frame")
+    mix.add_argument("--max-size", type=int, default=512, help="longer side of each frame")
+    mix.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
 
     export = commands.add_parser("export", help="export a model to ONNX or TorchScript (any image size)")
     export.add_argument("model", help="model file or bundled style name")
@@ -211,24 +247,52 @@ def _stylizer(args: argparse.Namespace):
         if not args.style_image:
             raise BrushworkError("--optimize needs --style-image PAINTING (an image or a folder of paintings)")
         model_options = {"--engine": args.engine != "torch", "--precision": args.precision != "fp32",
-                         "--compile": args.compile, "--tile": args.tile is not None}  # fmt: skip
+                         "--compile": args.compile, "--tile": args.tile is not None, "--strength": args.strength != 1,
+                         "--style": bool(args.style_name), "--style-mix": bool(args.style_mix),
+                         "--mask": bool(args.mask), "--region": bool(args.region)}  # fmt: skip
         if misplaced := [name for name, given in model_options.items() if given]:
             raise BrushworkError(f"{', '.join(misplaced)}: options for running a model, not for --optimize")
         fields = ("steps", "size", "optimizer", "content_weight", "style_weight", "tv_weight", "palette_weight",
                   "style_size", "backbone", "vgg_weights", "device")  # fmt: skip
         config = OptimizeConfig(style=args.style_image, **{name: getattr(args, name) for name in fields})
-        return StyleOptimizer(config, progress=not args.quiet), args.items
+        optimizer = StyleOptimizer(config, progress=not args.quiet)
+        optimizer.preserve_color = args.preserve_color
+        return optimizer, args.items
+    from .conditioning import parse_mix
     from .stylize import Stylizer
 
     if args.style_image:
         raise BrushworkError("--style-image is only used with --optimize (a model carries its own style)")
     if len(args.items) < 2:
         raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
-    stylizer = Stylizer.from_file(
-        args.items[0], device=args.device, tile=args.tile, engine=args.engine, precision=args.precision,
-        compile=args.compile,
-    )
+    if args.style_name and args.style_mix:
+        raise BrushworkError("give --style NAME or --style-mix A=W,B=W, not both")
+    mix = {args.style_name: 1.0} if args.style_name else parse_mix(args.style_mix) if args.style_mix else None
+    options = {"device": args.device, "tile": args.tile, "engine": args.engine, "precision": args.precision,
+               "compile": args.compile, "strength": args.strength, "preserve_color": args.preserve_color}  # fmt: skip
+    stylizer = Stylizer.from_file(args.items[0], mix=mix, **options)
+    if args.mask or args.region or args.feather:
+        stylizer = _region_stylizer(args, stylizer, options)
     return stylizer, args.items[1:]
+
+
+def _region_stylizer(args: argparse.Namespace, stylizer, options: dict[str, Any]):
+    """--mask and --region: the model (or another) painted only where each mask is white."""
+    from .regions import Region, RegionStylizer
+    from .stylize import Stylizer
+
+    if not (args.mask or args.region):
+        raise BrushworkError("--feather needs --mask or --region")
+    regions = [Region(args.mask, stylizer)] if args.mask else []
+    for spec in args.region:
+        mask, sep, style = spec.rpartition("=")
+        if not sep or not mask or not style:
+            raise BrushworkError(f"--region {spec}: expected MASK=STYLE (e.g. sky.png=great_wave)")
+        if style in stylizer.styles and stylizer.conditioned:
+            regions.append(Region(mask, stylizer.with_options(mix={style: 1.0})))
+        else:  # another model file or bundled style, with the same options
+            regions.append(Region(mask, Stylizer.from_file(style, **options)))
+    return RegionStylizer(regions, feather=args.feather)
 
 
 def _run_stylize(args: argparse.Namespace) -> int:
@@ -261,6 +325,18 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     print(f"wrote {result.report_dir}/metrics.json, metrics.md, contact_sheet.png ({len(result.images)} image(s)"
           + (f"; {len(result.failed)} failed)" if result.failed else ")"))
     return 1 if result.failed else 0
+
+
+def _run_mix(args: argparse.Namespace) -> int:
+    from .mixing import mix_file
+    from .stylize import Stylizer
+
+    if args.max_size < 1:
+        raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
+    stylizer = Stylizer.from_file(args.model, device=args.device, strength=args.strength)
+    path = mix_file(stylizer, args.first, args.second, args.photo, args.output, args.frames, args.max_size)
+    print(f"wrote {path} ({args.frames} frames, {args.first} to {args.second})")
+    return 0
 
 
 def _run_export(args: argparse.Namespace) -> int:
@@ -327,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
                 "train": _run_train,
                 "stylize": _run_stylize,
                 "evaluate": _run_evaluate,
+                "mix": _run_mix,
                 "export": _run_export,
                 "info": _run_info,
                 "styles": _run_styles,

@@ -35,7 +35,9 @@ class GeneratorConfig:
     # is only for loading old model files, whose configs have no version.
     version: int = 2
 
-    cond_dim: int = 0  # size of the conditioning vector fed to the affine layers (0: none)
+    # Size of the conditioning vector [strength, one weight per style] (0: a model of one style
+    # at one strength). Set by training from its styles and --max-strength, not by hand.
+    cond_dim: int = 0
     # "none": purely local layers; "thumbnail": instance norm with statistics from the whole
     # image's thumbnail (tiles exactly; opt-in, see docs/method.md "Thumbnail normalisation");
     # "instance": plain instance norm (each tile normalised by itself: tiles do not match).
@@ -77,7 +79,9 @@ class TrainConfig:
     """Everything `brushwork train` needs. Field names are also the TOML keys and CLI flags."""
 
     content: str = ""
-    style: str = ""  # one painting, or a folder of an artist's paintings
+    # Each a painting or a folder of an artist's paintings, optionally named: "NAME=PATH".
+    # Several train one model for all of them (a string is one style).
+    style: tuple[str, ...] = ()
     output: str = "style.safetensors"
     name: str = ""  # style name recorded in the model; defaults to the style file/folder stem
     description: str = ""
@@ -97,6 +101,10 @@ class TrainConfig:
     adversarial_weight: float = 0.3
     tv_weight: float = 0.0
     palette_weight: float = 0.0  # sliced Wasserstein distance of output and painting colours (losses.palette_loss)
+    # Strength control: each training photo gets a strength S drawn from [0, max_strength] and
+    # the style (and adversarial) loss weighted by S, so one model covers them all (0: a model
+    # of one strength, 1; a model of several styles then still takes blends).
+    max_strength: float = 0.0
     adversarial_start: float = 0.2  # fraction of iterations trained without the GAN term first
     content_layer: str = "relu4_2"
     style_layers: tuple[str, ...] = STYLE_LAYERS
@@ -140,9 +148,16 @@ class TrainConfig:
             raise BrushworkError("generator channels must be >= 4 and res_blocks >= 0")
         if self.generator.arch not in ("brushwork", "johnson"):
             raise BrushworkError(f"--arch must be brushwork or johnson (got {self.generator.arch!r})")
-        if self.generator.cond_dim:
-            # The layers take a conditioning vector, but nothing trains or feeds one yet.
-            raise BrushworkError("--cond-dim: conditioned training is not available yet; leave it at 0")
+        if not 0 <= self.max_strength <= 4:
+            raise BrushworkError(f"--max-strength must be from 0 to 4 (got {self.max_strength})")
+        if self.conditioned:
+            if self.generator.arch != "brushwork" or self.generator.version != 2:
+                raise BrushworkError("strength control and several styles need the brushwork generator (--arch brushwork)")
+            # Strength 0 must give the photo back: only the plain photo path with a clamp does.
+            if self.generator.residual != "full" or self.generator.output_range != "clamp" or self.generator.color_transfer:
+                raise BrushworkError(
+                    "strength control and several styles need --residual full, --output-range clamp and no --color-transfer"
+                )
         if self.generator.version not in (1, 2):
             raise BrushworkError(f"generator version must be 1 or 2 (got {self.generator.version})")
         if self.generator.norm not in ("thumbnail", "none", "instance"):
@@ -166,6 +181,35 @@ class TrainConfig:
             raise BrushworkError("--content is required (a folder of photos)")
         if not self.style:
             raise BrushworkError("--style is required (a painting or a folder of paintings)")
+        names = [name for name, _ in self.style_specs()]
+        if len(set(names)) < len(names):
+            raise BrushworkError(f"--style: two styles named {sorted(n for n in names if names.count(n) > 1)[0]!r}; name them NAME=PATH")
+
+    def __post_init__(self) -> None:
+        self.style = self.styles()
+
+    def styles(self) -> tuple[str, ...]:
+        """`style` as a tuple (it may have been set to one path as a string)."""
+        if isinstance(self.style, (str, Path)):
+            return (str(self.style),) if str(self.style) else ()
+        return tuple(map(str, self.style))
+
+    @property
+    def conditioned(self) -> bool:
+        """Whether the generator takes a conditioning vector (strength control or several styles)."""
+        return self.max_strength > 0 or len(self.styles()) > 1
+
+    def style_specs(self) -> list[tuple[str, str]]:
+        """(name, path) of each style: "NAME=PATH" as given, else the path's stem; with one
+        style, --name names it."""
+        specs = []
+        styles = self.styles()
+        for spec in styles:
+            name, sep, path = spec.partition("=")
+            if not sep or not name or "/" in name or Path(spec).exists():
+                name, path = "", spec
+            specs.append((name or (self.name if len(styles) == 1 else "") or Path(path).stem, path))
+        return specs
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -185,7 +229,9 @@ class TrainConfig:
             if bad:
                 raise BrushworkError(f"{source}: unknown generator option(s) {', '.join(bad)}")
             generator = GeneratorConfig(**generator)
-        for key in ("style_layers", "style_layer_weights"):
+        for key in ("style", "style_layers", "style_layer_weights"):
+            if isinstance(values.get(key), str):
+                values[key] = [values[key]]
             if key in values:
                 values[key] = tuple(values[key])
         try:

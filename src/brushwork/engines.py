@@ -1,11 +1,13 @@
 """Inference engines: what actually runs the generator, in PyTorch or in ONNX Runtime.
 
-An engine is a callable ``(N×3×H×W float32 in [0, 1], thumbnail=None) -> N×3×H×W
+An engine is a callable ``(N×3×H×W float32 in [0, 1], thumbnail=None, cond=None) -> N×3×H×W
 float32 in [0, 1]`` (on the CPU for ONNX Runtime, on the engine's device for PyTorch); the
 Stylizer and the tiler only see that callable. ``thumbnail`` is where models that need
 image-wide statistics take them from (see thumbnail.py): the tiler passes the whole image's
 so that all tiles share it; by default it is the thumbnail of the images themselves.
-``uses_thumbnail`` says whether the model takes one.
+``uses_thumbnail`` says whether the model takes one. ``cond`` (1×K or N×K) is the
+conditioning vector of models trained for strength control or several styles
+(conditioning.py); other models take none.
 """
 
 from __future__ import annotations
@@ -48,11 +50,13 @@ class TorchEngine:
         self.uses_thumbnail = uses_thumbnail(generator)
 
     @torch.inference_mode()
-    def __call__(self, images: Tensor, thumbnail: Tensor | None = None) -> Tensor:
+    def __call__(self, images: Tensor, thumbnail: Tensor | None = None, cond: Tensor | None = None) -> Tensor:
         x = images.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
         extra = {}
         if self.uses_thumbnail and thumbnail is not None:
             extra["thumbnail"] = thumbnail.to(self.device, torch.float32)
+        if cond is not None:
+            extra["cond"] = cond.to(self.device, torch.float32).expand(len(x), -1)
         with torch.autocast(self.device.type, dtype=self.dtype or torch.bfloat16, enabled=self.dtype is not None):
             return self.forward(x, **extra).float().contiguous()
 
@@ -78,7 +82,7 @@ class OnnxEngine:
         except Exception as exc:  # onnxruntime raises its own exception types
             raise BrushworkError(f"{source}: not a loadable ONNX model ({describe(exc)})") from None
         self.input_names = [i.name for i in self.session.get_inputs()]
-        if self.input_names not in (["image"], ["image", "thumbnail"]):
+        if self.input_names not in (["image"], ["image", "thumbnail"], ["image", "cond"], ["image", "cond", "thumbnail"]):
             raise BrushworkError(f"{source}: not a brushwork ONNX export (inputs {self.input_names})")
         self.uses_thumbnail = "thumbnail" in self.input_names
         self.device = torch.device("cpu")
@@ -91,9 +95,13 @@ class OnnxEngine:
         except ValueError:
             return {}
 
-    def __call__(self, images: Tensor, thumbnail: Tensor | None = None) -> Tensor:
+    def __call__(self, images: Tensor, thumbnail: Tensor | None = None, cond: Tensor | None = None) -> Tensor:
         images = images.detach().to("cpu", torch.float32)
         feed = {"image": images.contiguous().numpy()}
+        if "cond" in self.input_names:
+            if cond is None:
+                raise BrushworkError("this ONNX model needs a conditioning vector (strength, style weights)")
+            feed["cond"] = cond.detach().to("cpu", torch.float32).expand(len(images), -1).contiguous().numpy()
         if self.uses_thumbnail:
             small = make_thumbnail(images) if thumbnail is None else thumbnail.detach().to("cpu", torch.float32)
             feed["thumbnail"] = small.contiguous().numpy()

@@ -52,6 +52,7 @@ def style_loss(
     grams: Mapping[str, Tensor],
     targets: Mapping[str, Tensor],
     layer_weights: Mapping[str, float | Tensor],
+    sample_weights: Tensor | None = None,
 ) -> Tensor:
     """Weighted sum over layers of the MSE between Gram matrices.
 
@@ -59,13 +60,22 @@ def style_loss(
         grams: layer name -> N×C×C Gram matrices of the output.
         targets: layer name -> 1×C×C (broadcast over the batch) or N×C×C target Grams.
         layer_weights: layer name -> weight; only these layers are summed.
+        sample_weights: N weights, one per sample (training's strengths); default all 1.
     Returns:
         scalar.
     """
     total = grams[next(iter(layer_weights))].new_zeros(())
     for name, weight in layer_weights.items():
-        total = total + weight * F.mse_loss(grams[name], targets[name].expand_as(grams[name]))
+        error = (grams[name] - targets[name].expand_as(grams[name])).pow(2)
+        total = total + weight * _weighted_mean(error, sample_weights)
     return total
+
+
+def _weighted_mean(values: Tensor, sample_weights: Tensor | None) -> Tensor:
+    """The mean of N×... `values`, each sample's part weighted (plain mean without weights)."""
+    if sample_weights is None:
+        return values.mean()
+    return (values.flatten(1).mean(1) * sample_weights).mean()
 
 
 def palette_loss(
@@ -148,23 +158,26 @@ def discriminator_loss(real: Sequence[Tensor], fake: Sequence[Tensor], kind: str
     return torch.stack(losses).mean()
 
 
-def generator_adversarial_loss(fake: Sequence[Tensor], kind: str = "hinge") -> Tensor:
+def generator_adversarial_loss(
+    fake: Sequence[Tensor], kind: str = "hinge", sample_weights: Tensor | None = None
+) -> Tensor:
     """Generator's adversarial loss, averaged over scales.
 
     Args:
         fake: per scale, N×1×h×w patch logits for G's outputs (not detached).
         kind: "hinge", "nonsaturating" or "lsgan".
+        sample_weights: N weights, one per sample (training's strengths); default all 1.
     Returns:
         scalar.
     """
     losses = []
     for f in fake:
         if kind == "hinge":
-            losses.append(-f.mean())
+            losses.append(_weighted_mean(-f, sample_weights))
         elif kind == "nonsaturating":
-            losses.append(F.softplus(-f).mean())
+            losses.append(_weighted_mean(F.softplus(-f), sample_weights))
         elif kind == "lsgan":
-            losses.append(((f - 1) ** 2).mean())
+            losses.append(_weighted_mean((f - 1) ** 2, sample_weights))
         else:
             raise ValueError(f"unknown GAN loss {kind!r}")
     return torch.stack(losses).mean()

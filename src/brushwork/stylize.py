@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from PIL import Image
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .color_preservation import keep_photo_colors
+from .conditioning import condition, is_conditioned, style_names
 from .data import IMAGE_EXTENSIONS, find_images, open_image, save_image
 from .devices import pick_device
 from .engines import ENGINES, OnnxEngine, TorchEngine
@@ -24,20 +27,28 @@ from .tiling import DEFAULT_MARGIN, auto_tile_pixels, from_uint8, resolve_tile, 
 
 
 class ImageStylizer:
-    """What every way of stylizing shares: PIL/tensor in and out, files, alpha.
+    """What every way of stylizing shares: PIL/tensor in and out, files, alpha, and
+    ``preserve_color`` (keep the photo's colours, take the style's lightness).
 
     Subclasses set ``name`` and implement :meth:`stylize_tensor`.
     """
 
     name: str = "style"
+    preserve_color: bool = False
 
     def stylize_tensor(self, images: Tensor) -> Tensor:
         """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1], on the input's device."""
         raise NotImplementedError
 
+    def finish(self, stylized: Tensor, photo: Tensor) -> Tensor:
+        """What every output gets after the stylizer proper: with ``preserve_color``, the
+        photo's colours (per pixel, so it runs tile by tile)."""
+        return keep_photo_colors(stylized, photo.to(stylized.device)) if self.preserve_color else stylized
+
     def stylize_pixels(self, pixels: Tensor) -> Tensor:
         """H×W×3 uint8 -> H×W×3 uint8 (what images go through; models tile large ones)."""
-        return to_uint8(self.stylize_tensor(from_uint8(pixels)))[0]
+        photo = from_uint8(pixels)
+        return to_uint8(self.finish(self.stylize_tensor(photo), photo))[0]
 
     @overload
     def __call__(self, image: Image.Image) -> Image.Image: ...
@@ -48,7 +59,7 @@ class ImageStylizer:
         """Stylize a PIL image (alpha kept) or a 3×H×W / N×3×H×W tensor in [0, 1]."""
         if isinstance(image, Tensor):
             batched = image if image.ndim == 4 else image.unsqueeze(0)
-            out = self.stylize_tensor(batched)
+            out = self.finish(self.stylize_tensor(batched), batched)
             return out if image.ndim == 4 else out[0]
         alpha = image.getchannel("A") if image.mode in ("RGBA", "LA", "PA") else None
         # Bytes, not floats, until a tile is run: 4x less memory for large photos.
@@ -67,6 +78,10 @@ class ImageStylizer:
 class Stylizer(ImageStylizer):
     """A loaded style model. ``Stylizer.from_file("starry_night")(photo)`` returns the stylized photo.
 
+    ``strength`` (0 returns the photo, 1 the trained style, up to the model's --max-strength)
+    and ``mix`` (style name -> weight, for models of several styles; default their first
+    style) need a model trained for them (conditioning.py); ``preserve_color`` works with any.
+
     ``tile``: None tiles large images automatically (over 4 MP on a CPU; on a GPU, what would
     not fit in half its free memory), 0 never tiles, N uses N-pixel tiles (see tiling.py).
     ``engine``: "torch" or "onnx" (onnxruntime, CPU or CUDA). ``precision``: fp32, bf16 or
@@ -84,6 +99,9 @@ class Stylizer(ImageStylizer):
         precision: str = "fp32",
         runner: TorchEngine | OnnxEngine | None = None,
         compile: bool = False,
+        strength: float = 1.0,
+        mix: dict[str, float] | None = None,
+        preserve_color: bool = False,
     ):
         if tile is not None and tile < 0:
             raise BrushworkError(f"--tile must be 0 (never tile) or a tile size in pixels (got {tile})")
@@ -95,8 +113,9 @@ class Stylizer(ImageStylizer):
             raise BrushworkError("--compile is for the torch engine (torch.compile), not onnx")
         self.generator = generator
         self.metadata = metadata
-        self.name = metadata.get("style_name", "style")
         self.tile = tile
+        self.preserve_color = preserve_color
+        self._set_condition(strength, mix)
         if runner is not None:
             self.engine = runner
         elif engine == "onnx":
@@ -110,6 +129,35 @@ class Stylizer(ImageStylizer):
         # Models that normalise each tile by itself give slightly different tiles.
         self.local = config.get("arch", "brushwork") == "brushwork" and config.get("norm", "none") != "instance"
 
+    def _set_condition(self, strength: float, mix: dict[str, float] | None) -> None:
+        self.strength, self.mix = strength, mix
+        self.cond = condition(self.metadata, strength, mix)
+        self.name = self.metadata.get("style_name", "style")
+        if len(style_names(self.metadata)) > 1:
+            weights = mix or {style_names(self.metadata)[0]: 1.0}
+            self.name += " (" + " + ".join(f"{k} {v:g}" if len(weights) > 1 else k for k, v in weights.items()) + ")"
+        if strength != 1:
+            self.name += f" at strength {strength:g}"
+
+    def with_options(
+        self, strength: float | None = None, mix: dict[str, float] | None = None, preserve_color: bool | None = None
+    ) -> "Stylizer":
+        """The same loaded model with another strength, style mix or colour setting (shares
+        the weights and engine; what is not given is kept)."""
+        other = copy.copy(self)
+        other.preserve_color = self.preserve_color if preserve_color is None else preserve_color
+        other._set_condition(self.strength if strength is None else strength, self.mix if mix is None else mix)
+        return other
+
+    @property
+    def styles(self) -> list[str]:
+        """The names of the styles this model paints (one for most models)."""
+        return style_names(self.metadata)
+
+    @property
+    def conditioned(self) -> bool:
+        return is_conditioned(self.metadata)
+
     @classmethod
     def from_file(
         cls,
@@ -119,22 +167,26 @@ class Stylizer(ImageStylizer):
         engine: str = "torch",
         precision: str = "fp32",
         compile: bool = False,
+        strength: float = 1.0,
+        mix: dict[str, float] | None = None,
+        preserve_color: bool = False,
     ) -> "Stylizer":
         """Load a model file (.safetensors, or an ONNX export), or a bundled style by name."""
+        options = {"strength": strength, "mix": mix, "preserve_color": preserve_color, "compile": compile}
         if str(model).lower().endswith(".onnx"):
             if not Path(model).is_file():
                 raise BrushworkError(f"{model}: no such model file")
             runner = OnnxEngine(model, source=str(model))
-            return cls(None, runner.metadata(), runner.device, tile, "onnx", runner=runner, compile=compile)
+            return cls(None, runner.metadata(), runner.device, tile, "onnx", runner=runner, **options)
         resolved = pick_device(device)
         generator, metadata = load_model(resolve_model(model), device=resolved)
-        return cls(generator, metadata, resolved, tile, engine, precision, compile=compile)
+        return cls(generator, metadata, resolved, tile, engine, precision, **options)
 
     def stylize_tensor(self, images: Tensor) -> Tensor:
         """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1], on the input's device (one whole pass)."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"expected N×3×H×W images, got shape {tuple(images.shape)}")
-        return self.engine(images).to(images.device)
+        return self.engine(images, cond=self.cond).to(images.device)
 
     def stylize_pixels(self, pixels: Tensor) -> Tensor:
         """H×W×3 uint8 -> H×W×3 uint8, tiled when large (bounded memory, no seams)."""
@@ -143,12 +195,12 @@ class Stylizer(ImageStylizer):
             warnings.warn(
                 f"{self.name} normalises over the whole image, so its tiles may not match at the borders", stacklevel=2
             )
-        run = self.engine
+        small = None
         if self.engine.uses_thumbnail and tile:  # every tile gets the whole image's statistics
             small = thumbnail(pixels.permute(2, 0, 1).unsqueeze(0)).to(self.device)
 
-            def run(tile: Tensor) -> Tensor:
-                return self.engine(tile, small)
+        def run(tile: Tensor) -> Tensor:
+            return self.finish(self.engine(tile, small, self.cond), tile)
 
         return stylize_uint8(run, pixels, tile=tile, margin=DEFAULT_MARGIN, device=self.device)
 

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from .color_transfer import color_stage
+from .conditioning import training_condition
 from .config import GeneratorConfig, TrainConfig
 from .data import RandomCrops, find_images, load_image, save_image
 from .devices import pick_device
@@ -66,11 +67,11 @@ def step_generator(seed: int, step: int) -> torch.Generator:
 
 @dataclass
 class FeatureNetwork:
-    """A frozen VGG-19 with the style's Gram targets and per-layer weights under it."""
+    """A frozen VGG-19 with each style's Gram targets and per-layer weights under it."""
 
     vgg: VGGFeatures
-    style_targets: dict[str, Tensor]
-    layer_weights: dict[str, Tensor]
+    style_targets: list[dict[str, Tensor]]  # one per style, in the order of the conditioning vector
+    layer_weights: list[dict[str, Tensor]]
 
 
 class Trainer:
@@ -85,11 +86,15 @@ class Trainer:
         if not content_paths:
             raise BrushworkError(f"{config.content}: no images found (jpg, png, webp, bmp, tiff)")
         self.content = RandomCrops(content_paths, crop=config.crop, short_side=(config.crop, 2 * config.crop))
-        self.style: StyleSource = load_style(config.style, config.crop, config.style_size, config.name)
-        self.name = self.style.name
+        self.styles: list[StyleSource] = [
+            load_style(path, config.crop, config.style_size, name) for name, path in config.style_specs()
+        ]
+        self.name = config.name or "+".join(style.name for style in self.styles)
         self.run_dir = Path(config.run_dir or Path("runs") / self.name)
+        # Conditioned models take [strength, one weight per style] (conditioning.py).
+        config.generator.cond_dim = 1 + len(self.styles) if config.conditioned else 0
 
-        style_images = list(self.style.images())  # decoded once for every target below
+        style_images = [list(style.images()) for style in self.styles]  # decoded once for every target below
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         first = VGGFeatures(layers, backbone=config.backbone, weights_path=config.vgg_weights or None)
         self.feature_networks = [self._feature_network(first, style_images)]
@@ -102,13 +107,16 @@ class Trainer:
                 self.feature_networks.append(self._feature_network(extra, style_images))
         self.vgg = first  # the one named in the model's metadata (moved to the device above)
         # Colours sampled evenly from the painting(s), for the palette loss (only when it is on).
-        self.palette: Tensor | None = None
+        self.palettes: list[Tensor] = []
         if config.palette_weight:
-            self.palette = color_pixels(style_images, PALETTE_PIXELS).div(255).to(self.device)
+            self.palettes = [color_pixels(images, PALETTE_PIXELS).div(255).to(self.device) for images in style_images]
         self.generator = build_generator(config.generator).to(self.device)
         if (colors := color_stage(self.generator)) is not None:
-            colors.set_style(style_images)  # the painting's colour statistics
-        self.discriminator = MultiScaleDiscriminator().to(self.device)
+            colors.set_style(style_images[0])  # the painting's colour statistics (one style: validated)
+        # One discriminator per style: each tells its own paintings from the outputs meant to look like them.
+        discriminators = [MultiScaleDiscriminator() for _ in self.styles]
+        self.discriminator = (discriminators[0] if len(discriminators) == 1 else torch.nn.ModuleList(discriminators))
+        self.discriminator.to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
         self.bf16 = resolve_precision(config.precision, self.device) == "bf16"
@@ -121,14 +129,26 @@ class Trainer:
         """bfloat16 for the frozen feature network where the hardware runs it fast (see benchmarks/)."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
-    def _feature_network(self, vgg: VGGFeatures, style_images: list[Tensor]) -> FeatureNetwork:
+    def _feature_network(self, vgg: VGGFeatures, style_images: list[list[Tensor]]) -> FeatureNetwork:
         config = self.config
         vgg = vgg.to(self.device)
-        targets = self.style.gram_targets(vgg, config.style_layers, self.device, style_images)
+        targets = [
+            style.gram_targets(vgg, config.style_layers, self.device, images)
+            for style, images in zip(self.styles, style_images)
+        ]
         # Dividing each layer by its target's mean square makes the layers comparable and the
-        # loss weights mean the same for the ImageNet and the random backbone.
-        weights = relative_layer_weights(targets, dict(zip(config.style_layers, config.style_layer_weights)))
-        return FeatureNetwork(vgg, targets, weights)
+        # loss weights mean the same for the ImageNet and the random backbone (and each style).
+        user_weights = dict(zip(config.style_layers, config.style_layer_weights))
+        return FeatureNetwork(vgg, targets, [relative_layer_weights(t, user_weights) for t in targets])
+
+    def _discriminator(self, style: int) -> torch.nn.Module:
+        return self.discriminator if len(self.styles) == 1 else self.discriminator[style]
+
+    def _strengths(self, rng: torch.Generator) -> Tensor | None:
+        """Each photo's strength for this step, uniform over [0, max_strength]; None: all 1."""
+        if not self.config.max_strength:
+            return None
+        return (torch.rand(self.config.batch_size, generator=rng) * self.config.max_strength).to(self.device)
 
     # -- one step ---------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
@@ -138,7 +158,14 @@ class Trainer:
             for group in optimizer.param_groups:
                 group["lr"] = lr * factor
         photos = self.content.sample(config.batch_size, rng).to(self.device)
-        stylized = self.generator(photos)
+        # Several styles take turns, one per step, so each step costs what a one-style step does.
+        style = self.step % len(self.styles)
+        strengths = self._strengths(rng)
+        cond = None
+        if config.conditioned:
+            ones = torch.ones(config.batch_size, device=self.device)
+            cond = training_condition(ones if strengths is None else strengths, style, len(self.styles))
+        stylized = self.generator(photos, cond)
         network = self.feature_networks[self.step % len(self.feature_networks)]
         with self.autocast():
             with torch.no_grad():
@@ -150,25 +177,28 @@ class Trainer:
             "content": content_loss(
                 features[config.content_layer].float(), photo_content, photo_content.pow(2).mean().clamp_min(1e-12)
             ),
-            "style": style_loss(grams, network.style_targets, network.layer_weights),
+            "style": style_loss(grams, network.style_targets[style], network.layer_weights[style], strengths),
         }
         total = config.content_weight * losses["content"] + config.style_weight * losses["style"]
         if config.tv_weight:
             losses["tv"] = total_variation_loss(stylized)
             total = total + config.tv_weight * losses["tv"]
         if config.palette_weight:
-            losses["palette"] = palette_loss(stylized, self.palette, PALETTE_DIRECTIONS, rng)
+            losses["palette"] = palette_loss(stylized, self.palettes[style], PALETTE_DIRECTIONS, rng)
+            if strengths is not None:
+                losses["palette"] = losses["palette"] * strengths.mean()
             total = total + config.palette_weight * losses["palette"]
 
         if config.adversarial_weight and self.step >= config.adversarial_start * config.iterations:
-            real = self.style.real_crops.sample(config.batch_size, rng).to(self.device)
-            d_loss = discriminator_loss(self.discriminator(real), self.discriminator(stylized.detach()))
+            discriminator = self._discriminator(style)
+            real = self.styles[style].real_crops.sample(config.batch_size, rng).to(self.device)
+            d_loss = discriminator_loss(discriminator(real), discriminator(stylized.detach()))
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
-            self.discriminator.requires_grad_(False)  # G's step must not move D
-            losses["adversarial"] = generator_adversarial_loss(self.discriminator(stylized))
-            self.discriminator.requires_grad_(True)
+            discriminator.requires_grad_(False)  # G's step must not move D
+            losses["adversarial"] = generator_adversarial_loss(discriminator(stylized), sample_weights=strengths)
+            discriminator.requires_grad_(True)
             losses["discriminator"] = d_loss.detach()
             total = total + config.adversarial_weight * losses["adversarial"]
 
@@ -222,34 +252,47 @@ class Trainer:
         if self.step % config.checkpoint_every:  # else the loop has just written it
             self.save_checkpoint()
         save_model(config.output, self.generator, self.metadata())
-        skipped = [f"{path}: {reason}" for path, reason in (*self.content.skipped, *self.style.real_crops.skipped)]
+        bad = [*self.content.skipped, *(item for style in self.styles for item in style.real_crops.skipped)]
+        skipped = [f"{path}: {reason}" for path, reason in bad]
         return TrainResult(Path(config.output), self.step, self.elapsed, self.vgg.backbone, self.history, skipped)
 
     # -- outputs ------------------------------------------------------------------------
     def metadata(self) -> dict[str, Any]:
-        return {
+        first = self.styles[0]
+        kind = first.kind if len(self.styles) == 1 else f"{len(self.styles)} styles"
+        info = {
             "style_name": self.name,
-            "description": self.config.description or f"{self.name} ({self.style.kind})",
-            "style_kind": self.style.kind,
+            "description": self.config.description or f"{self.name} ({kind})",
+            "style_kind": kind,
             "backbone": self.vgg.backbone,
             "backbone_id": self.vgg.backbone_id,
             "steps": self.step,
             "train_seconds": round(self.elapsed, 1),
             "device": str(self.device),
             "train_config": self.config.to_dict(),
-            "style_thumbnail_jpeg_base64": self.style.thumbnail(),
+            "style_thumbnail_jpeg_base64": first.thumbnail(),
         }
+        if self.config.conditioned:  # what the conditioning vector means (conditioning.py)
+            info["max_strength"] = self.config.max_strength
+            info["styles"] = [{"name": style.name, "kind": style.kind, "thumbnail_jpeg_base64": style.thumbnail()}
+                              for style in self.styles]  # fmt: skip
+        return info
 
     @torch.no_grad()
     def save_samples(self) -> Path:
-        """A grid of fixed sample photos: each row is photo | stylized."""
+        """A grid of fixed sample photos: each row is photo | stylized (each style, at strength 1)."""
         from torchvision.utils import make_grid
 
         tiles = []
         for photo in self.sample_photos:
             photo = photo.to(self.device)
-            tiles += [photo[0], self.generator(photo)[0]]
-        grid = make_grid(tiles, nrow=2, padding=4, pad_value=1.0)
+            tiles.append(photo[0])
+            for style in range(len(self.styles)):
+                cond = None
+                if self.config.conditioned:
+                    cond = training_condition(torch.ones(1, device=self.device), style, len(self.styles))
+                tiles.append(self.generator(photo, cond)[0])
+        grid = make_grid(tiles, nrow=1 + len(self.styles), padding=4, pad_value=1.0)
         path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
         save_image(grid.cpu(), path)
         return path

@@ -24,8 +24,12 @@ Design choices, and why:
   loss far worse in the same steps, docs/method.md); with the gated photo path below it
   fits the style like Johnson's network but keeps less of the photo, so it is not the default.
 - Conditioning goes through `ConditionalAffine` layers (FiLM): per-channel scale and shift,
-  learned constants when ``cond_dim == 0``, or predicted from a conditioning vector
-  (style strength, style id) when ``cond_dim > 0``.
+  learned constants when ``cond_dim == 0``, or predicted from a conditioning vector when
+  ``cond_dim > 0``. The vector is ``[S, w_1 … w_K]``: the strength S and the weights of the
+  model's K styles (one-hot for one style, a blend for a mix; see conditioning.py). The
+  layers see ``[w, S·w]``, so each style has its own parameters at every strength, and a mix
+  interpolates them (conditional instance norm, Dumoulin et al.). The change the network
+  makes is multiplied by S: strength 0 returns the photo exactly, whatever the weights.
 - With ``color_transfer`` (opt-in), the photo is first recoloured to the painting's
   colour statistics by a per-image linear map (color_transfer.py): local layers cannot see
   a photo's overall colours, and this gives each photo the painting's palette with its
@@ -76,7 +80,8 @@ class Generator(nn.Module):
     def __init__(self, config: GeneratorConfig | None = None):
         super().__init__()
         self.config = config or GeneratorConfig()
-        c, d, n = self.config.channels, self.config.cond_dim, self.config.norm
+        c, n = self.config.channels, self.config.norm
+        d = 2 * (self.config.cond_dim - 1) if self.config.cond_dim else 0  # the layers see [w, S·w]
         self.colors = ColorTransfer() if self.config.color_transfer else None
         self.encode = nn.ModuleList(
             [
@@ -103,15 +108,23 @@ class Generator(nn.Module):
             recoloured = self.colors(images, thumbnail)
             thumbnail = recoloured if own_thumbnail else self.colors(thumbnail, thumbnail)
             images = recoloured
+        gate = None
+        if self.config.cond_dim:
+            if cond is None:
+                raise ValueError("this generator needs a conditioning vector [strength, style weights...]")
+            gate, weights = cond[:, :1], cond[:, 1:]
+            cond = torch.cat([weights, gate * weights], dim=1)
         stats = None
         if self.config.norm == "thumbnail":
             stats = NormStatistics()
             if not own_thumbnail:  # record the thumbnail's statistics, then normalise with them
-                self.paint(thumbnail, cond, stats)
+                self.paint(thumbnail, cond, stats, gate)
                 stats.replay()
-        return self.paint(images, cond, stats)[:, :, :h, :w]
+        return self.paint(images, cond, stats, gate)[:, :, :h, :w]
 
-    def paint(self, images: Tensor, cond: Tensor | None, stats: NormStatistics | None) -> Tensor:
+    def paint(
+        self, images: Tensor, cond: Tensor | None, stats: NormStatistics | None, gate: Tensor | None = None
+    ) -> Tensor:
         """The network proper on (recoloured) images; output padded to a multiple of 8."""
         x = pad_to_multiple(images, SIZE_MULTIPLE)
         half = self.encode[0](F.pixel_unshuffle(x, 2), cond, stats=stats)
@@ -122,6 +135,8 @@ class Generator(nn.Module):
         features = self.decode[0](features, cond, skip=quarter, stats=stats)
         features = self.decode[1](features, cond, skip=half, stats=stats)
         delta = F.pixel_shuffle(self.to_rgb(features), 2)
+        if gate is not None:  # strength S scales the change: S = 0 is the photo itself
+            delta = delta * gate[:, :, None, None]
         if self.photo_gain is None:
             base = x
         else:
