@@ -16,3 +16,11 @@ common=(--content "$data/content/train" --backbone random --quiet)
 /usr/bin/time -v brushwork train "${common[@]}" --style "$data/collections/monet" \
     --name monet --description "Claude Monet, 400 paintings: soft impressionist light and colour" \
     --output "$out/monet.safetensors" --run-dir runs/monet
+# One model of the three styles, with strength control: the same total budget as the three
+# runs above (3 × 1500 steps; the styles take turns, one per step).
+/usr/bin/time -v brushwork train "${common[@]}" \
+    --style starry_night="$data/style/vangogh_the_starry_night_1889.jpg" \
+    --style great_wave="$data/style/hokusai_the_great_wave_off_kanagawa.jpg" \
+    --style monet="$data/collections/monet" --max-strength 1.5 --iterations 4500 \
+    --name classics --description "Starry Night, Great Wave and Monet in one model: strength, blends and regions" \
+    --output "$out/classics.safetensors" --run-dir runs/classics

@@ -22,6 +22,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("gpu.py", "## GPU inference", ["--device", "cpu"]),
         ("macs.py", "## Compute", []),  # CI has no GPU: the CPU path of the script
         ("ablation.py", "## Ablation", []),
+        ("controls.py", "## Creative controls", []),
     ],
 )
 def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_path):

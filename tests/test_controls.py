@@ -219,3 +219,8 @@ def test_mix_command_writes_a_strip_and_a_gif(two_style_model, tmp_path, capsys)
         code, _, err = run(["mix", two_style_model, *argv[:2], photo, "-o", tmp_path / "x.png", *argv[2:]], capsys)
         assert code == 2
         assert_one_line_error(err, needle)
+
+
+def test_info_lists_the_styles_and_strengths(two_style_model, capsys):
+    code, out, _ = run(["info", two_style_model], capsys)
+    assert code == 0 and "warm, cool" in out and "0 to 1.5" in out

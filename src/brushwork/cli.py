@@ -178,6 +178,8 @@ def _build_parser() -> argparse.ArgumentParser:
     }
     for name, help_text in evaluate_help.items():
         evaluate.add_argument("--" + name.replace("_", "-"), type=int, default=_field_default(EvaluateConfig, name), help=help_text)
+    evaluate.add_argument("--strength", type=float, default=1.0, help="with --model: its style strength")
+    evaluate.add_argument("--style-mix", default="", metavar="A=W,...", help="with --model: which of its styles (NAME=1), or a blend")
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     evaluate.add_argument("--vgg-weights", default="", help=HELP["vgg_weights"] + " (adds the standard VGG losses)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -314,7 +316,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, markdown_table
 
     fields = ("model", "outputs", "content", "style", "report", "max_size", "metric_size", "style_size",
-              "limit", "sheet_rows", "device", "vgg_weights")  # fmt: skip
+              "limit", "sheet_rows", "device", "vgg_weights", "strength", "style_mix")  # fmt: skip
     config = EvaluateConfig(**{name: getattr(args, name) for name in fields})
     result = evaluate(config, progress=not args.quiet)
     for line in result.failed:
@@ -369,6 +371,10 @@ def _run_info(args: argparse.Namespace) -> int:
         ("weights", ", ".join(f"{k}={train_config.get(k + '_weight')}" for k in ("content", "style", "adversarial", "tv"))),
         ("format", f"{info.get('format')} v{info.get('format_version')}, brushwork {info.get('brushwork_version')}"),
     ]
+    if info.get("styles"):  # a model of several styles, or with strength control
+        rows.insert(3, ("styles", ", ".join(style["name"] for style in info["styles"])))
+        top = info.get("max_strength", 0)
+        rows.insert(4, ("strength", f"0 to {top:g} (--strength)" if top else "1 only"))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")

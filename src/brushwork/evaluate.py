@@ -71,6 +71,8 @@ class EvaluateConfig:
     sheet_rows: int = 8
     device: str = "auto"
     vgg_weights: str = ""  # ImageNet VGG-19 weights, for the standard losses
+    strength: float = 1.0  # with `model`: the style strength (models trained with --max-strength)
+    style_mix: str = ""  # with `model`: which of its styles, or a blend ("a=0.7,b=0.3")
 
     def validate(self) -> None:
         if bool(self.model) == bool(self.outputs):
@@ -80,6 +82,8 @@ class EvaluateConfig:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be at least 16 pixels (got {getattr(self, name)})")
         if self.limit < 0 or self.sheet_rows < 0:
             raise BrushworkError("--limit and --sheet-rows must be >= 0")
+        if self.outputs and (self.strength != 1 or self.style_mix):
+            raise BrushworkError("--strength and --style-mix choose how --model stylizes; they do not apply to --outputs")
 
 
 @dataclass
@@ -250,7 +254,10 @@ def evaluate(
 
     stylizer: ImageStylizer | None = None
     if config.model:
-        stylizer = Stylizer.from_file(config.model, device=config.device)
+        from .conditioning import parse_mix
+
+        mix = parse_mix(config.style_mix) if config.style_mix else None
+        stylizer = Stylizer.from_file(config.model, device=config.device, strength=config.strength, mix=mix)
         pairs, failed = [(photo, None) for photo in photos], []
         stylizer(torch.rand(1, 3, 64, 64))  # warm-up, so the first image's time is not an outlier
     else:
