@@ -1,5 +1,7 @@
 """The styles shipped inside the package work offline, by name."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,8 @@ from brushwork.modelfile import read_metadata
 
 from .conftest import make_photo
 
-BUNDLED = ("great_wave", "monet", "starry_night")
+BUNDLED = ("classics", "great_wave", "monet", "starry_night")
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "photo.jpg"
 
 
 def test_the_bundled_styles_are_installed_and_small():
@@ -64,3 +67,28 @@ def test_bundled_styles_are_current_and_tile_without_seams(style):
     whole = np.array(Stylizer.from_file(style, device="cpu", tile=0)(photo))
     tiled = np.array(Stylizer.from_file(style, device="cpu", tile=128)(photo))
     assert psnr(torch.from_numpy(whole), torch.from_numpy(tiled)) >= 40.0
+
+
+def test_classics_paints_three_distinct_styles_at_any_strength():
+    from brushwork.data import load_image
+    from brushwork.metrics import patch_swd
+
+    stylizer = Stylizer.from_file("classics", device="cpu")
+    assert stylizer.styles == ["starry_night", "great_wave", "monet"]
+    assert read_metadata(bundled_styles()["classics"])["max_strength"] == 1.5
+    photo = load_image(EXAMPLE, max_size=192)
+    assert torch.equal(stylizer.with_options(strength=0)(photo), photo)
+    outputs = {name: stylizer.with_options(mix={name: 1})(photo) for name in stylizer.styles}
+    for a, b in (("starry_night", "great_wave"), ("great_wave", "monet"), ("starry_night", "monet")):
+        assert (outputs[a] - outputs[b]).abs().mean() > 0.02, (a, b)
+    # Every style changes the photo from strength 0.25 on. For starry_night the change grows
+    # steadily up to 1.5 (and patch SWD to the painting falls from 0 to 1 on validation
+    # photos: benchmarks/RESULTS.md, "controls"). great_wave and monet jump most of the way at
+    # 0.25 already (a known weakness of this model, docs/method.md), so only starry_night's
+    # ladder is checked for order.
+    for name in stylizer.styles:
+        changes = [float((stylizer.with_options(strength=s, mix={name: 1})(photo) - photo).abs().mean())
+                   for s in (0.0, 0.25, 0.5, 1.0, 1.5)]  # fmt: skip
+        assert changes[0] == 0 and min(changes[1:]) > 0.02, (name, changes)
+        if name == "starry_night":
+            assert changes == sorted(changes), changes

@@ -94,3 +94,14 @@ def test_palette_loss_is_small_for_the_same_colours_and_pulls_towards_the_palett
         optimizer.step()
     before, after = (float(color_swd(x.clamp(0, 1).detach(), palette * 255)) for x in (reds, image))
     assert after < 0.25 * before, (before, after)
+
+
+def test_per_sample_weights_scale_each_samples_share():
+    grams = {"a": torch.stack([torch.zeros(2, 2), torch.ones(2, 2)])}
+    target = {"a": torch.zeros(1, 2, 2)}
+    weights = {"a": 1.0}
+    assert style_loss(grams, target, weights) == pytest.approx(0.5)
+    assert style_loss(grams, target, weights, torch.tensor([1.0, 0.0])) == pytest.approx(0.0)
+    assert style_loss(grams, target, weights, torch.tensor([0.0, 2.0])) == pytest.approx(1.0)
+    fake = [torch.tensor([[[[-3.0]]], [[[1.0]]]])]  # D's logits for two outputs
+    assert generator_adversarial_loss(fake, sample_weights=torch.tensor([0.0, 1.0])) == pytest.approx(-0.5)
