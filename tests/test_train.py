@@ -232,7 +232,7 @@ def test_palette_loss_is_logged_and_moves_colours_further(config):
             last = trainer.train_step()
         assert ("palette" in last) == (weight > 0)
         assert (not trainer.palettes) == (weight == 0)  # the painting's colours are sampled only when needed
-    palette = trainers[1000.0].palette
+    palette = trainers[1000.0].palettes[0]
     distances = {}
     for weight, trainer in trainers.items():
         with torch.no_grad():
