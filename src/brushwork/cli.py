@@ -290,7 +290,7 @@ def _region_stylizer(args: argparse.Namespace, stylizer, options: dict[str, Any]
         mask, sep, style = spec.rpartition("=")
         if not sep or not mask or not style:
             raise BrushworkError(f"--region {spec}: expected MASK=STYLE (e.g. sky.png=great_wave)")
-        if style in stylizer.styles and stylizer.conditioned:
+        if style in stylizer.styles:  # a style of the model given first (any model takes its own name)
             regions.append(Region(mask, stylizer.with_options(mix={style: 1.0})))
         else:  # another model file or bundled style, with the same options
             regions.append(Region(mask, Stylizer.from_file(style, **options)))

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .color_preservation import keep_photo_colors
-from .conditioning import condition, is_conditioned, style_names
+from .conditioning import condition, style_names
 from .data import IMAGE_EXTENSIONS, find_images, open_image, save_image
 from .devices import pick_device
 from .engines import ENGINES, OnnxEngine, TorchEngine
@@ -133,8 +133,8 @@ class Stylizer(ImageStylizer):
         self.strength, self.mix = strength, mix
         self.cond = condition(self.metadata, strength, mix)
         self.name = self.metadata.get("style_name", "style")
-        if len(style_names(self.metadata)) > 1:
-            weights = mix or {style_names(self.metadata)[0]: 1.0}
+        if len(self.styles) > 1:
+            weights = mix or {self.styles[0]: 1.0}
             self.name += " (" + " + ".join(f"{k} {v:g}" if len(weights) > 1 else k for k, v in weights.items()) + ")"
         if strength != 1:
             self.name += f" at strength {strength:g}"
@@ -153,10 +153,6 @@ class Stylizer(ImageStylizer):
     def styles(self) -> list[str]:
         """The names of the styles this model paints (one for most models)."""
         return style_names(self.metadata)
-
-    @property
-    def conditioned(self) -> bool:
-        return is_conditioned(self.metadata)
 
     @classmethod
     def from_file(
