@@ -71,7 +71,6 @@ def test_bundled_styles_are_current_and_tile_without_seams(style):
 
 def test_classics_paints_three_distinct_styles_at_any_strength():
     from brushwork.data import load_image
-    from brushwork.metrics import patch_swd
 
     stylizer = Stylizer.from_file("classics", device="cpu")
     assert stylizer.styles == ["starry_night", "great_wave", "monet"]
@@ -81,14 +80,13 @@ def test_classics_paints_three_distinct_styles_at_any_strength():
     outputs = {name: stylizer.with_options(mix={name: 1})(photo) for name in stylizer.styles}
     for a, b in (("starry_night", "great_wave"), ("great_wave", "monet"), ("starry_night", "monet")):
         assert (outputs[a] - outputs[b]).abs().mean() > 0.02, (a, b)
-    # Every style changes the photo from strength 0.25 on. For starry_night the change grows
-    # steadily up to 1.5 (and patch SWD to the painting falls from 0 to 1 on validation
-    # photos: benchmarks/RESULTS.md, "controls"). great_wave and monet jump most of the way at
-    # 0.25 already (a known weakness of this model, docs/method.md), so only starry_night's
-    # ladder is checked for order.
+    # Every style changes the photo from strength 0.25 on, and for starry_night and monet the
+    # change grows steadily up to 1.5 (patch SWD to the painting falls with S on validation
+    # photos: benchmarks/RESULTS.md, "controls"). great_wave makes most of its change by 0.5
+    # and changes about as much at 1.5 as at 1 (docs/method.md), so its ladder is not ordered.
     for name in stylizer.styles:
         changes = [float((stylizer.with_options(strength=s, mix={name: 1})(photo) - photo).abs().mean())
                    for s in (0.0, 0.25, 0.5, 1.0, 1.5)]  # fmt: skip
         assert changes[0] == 0 and min(changes[1:]) > 0.02, (name, changes)
-        if name == "starry_night":
+        if name != "great_wave":
             assert changes == sorted(changes), changes

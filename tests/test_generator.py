@@ -77,6 +77,29 @@ def test_conditioned_generator_needs_and_uses_cond():
     assert not torch.allclose(a, b)
 
 
+def test_photos_off_strength_one_train_only_what_strength_one_does_not_use():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, cond_dim=3))  # [S, w1, w2]
+    for p in generator.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    photo, cond = torch.rand(2, 3, 16, 16), torch.tensor([[0.4, 1.0, 0.0], [1.3, 0.3, 0.7]])
+    out = torch.func.functional_call(generator, generator.off_strength_parameters(), (photo, cond))
+    assert torch.equal(out, generator(photo, cond))
+    out.sum().backward()
+    trained = {name for name, p in generator.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+    assert trained and all(name.endswith("to_scale_shift.weight") for name in trained)
+    for name, p in generator.named_parameters():
+        if name in trained:  # columns 0-1 take w (used at S = 1), 2-3 take (S − 1)·w
+            assert p.grad[:, :2].abs().sum() == 0 and p.grad[:, 2:].abs().sum() > 0
+    # So changing those weights leaves strength 1 as it was.
+    at_one = torch.tensor([[1.0, 0.2, 0.8]])
+    before = generator(photo, at_one.expand(2, 3))
+    with torch.no_grad():
+        for name in trained:
+            generator.get_parameter(name)[:, 2:] += 0.3
+    assert torch.allclose(generator(photo, at_one.expand(2, 3)), before, atol=1e-6)
+    assert not torch.allclose(generator(photo, cond), out)
+
+
 @pytest.mark.parametrize("options", [{"norm": "thumbnail"}, {"norm": "none", "color_transfer": True}])
 def test_generator_is_local_given_a_thumbnail_so_tiles_can_match_whole_image(options):
     # The output at a pixel far from a change must not depend on that change: image-wide

@@ -285,7 +285,7 @@ def test_one_model_learns_several_named_styles_and_strength(config, tmp_path):
     blue = _painting(tmp_path / "blue.png", (30, 60, 220), 2)
     config.style = (f"fire={red}", blue)
     config.max_strength = 1.5
-    config.iterations = 40
+    config.iterations = 80
     result = train(config, progress=False)
     generator, info = load_model(result.model_path)
     assert [s["name"] for s in info["styles"]] == ["fire", "blue"] and info["max_strength"] == 1.5
@@ -313,12 +313,16 @@ def test_style_names_and_conditioning_options_are_checked(config, tmp_path):
     assert TrainConfig(style=("p.jpg",), name="mine").style_specs() == [("mine", "p.jpg")]
 
 
-def test_strength_weights_the_style_loss_per_photo(config, monkeypatch):
-    config.max_strength = 1.5
+def test_strength_control_adds_photos_off_strength_one_and_shows_the_discriminator_only_strength_one(config, monkeypatch):
+    config.max_strength, config.batch_size, config.adversarial_start = 1.5, 4, 0
     trainer = Trainer(config)
-    seen = []
+    seen, judged = [], []
     original = trainer.generator.forward
     monkeypatch.setattr(trainer.generator, "forward", lambda images, cond=None: seen.append(cond) or original(images, cond))
+    judge = trainer.discriminator.forward
+    monkeypatch.setattr(trainer.discriminator, "forward", lambda images: judged.append(len(images)) or judge(images))
     trainer.train_step()
-    strengths = seen[0][:, 0]
-    assert len(set(strengths.tolist())) == config.batch_size and 0 <= strengths.min() and strengths.max() <= 1.5
+    strengths = torch.cat(seen)[:, 0].tolist()
+    assert strengths[:4] == [1.0] * 4 and len(strengths) == 6 and strengths[4] != strengths[5]
+    assert all(0 <= s <= 1.5 for s in strengths)
+    assert judged == [4, 4, 6]  # real crops, the strength-1 fakes (D's step), then all fakes (G's step)

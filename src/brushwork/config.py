@@ -101,9 +101,9 @@ class TrainConfig:
     adversarial_weight: float = 0.3
     tv_weight: float = 0.0
     palette_weight: float = 0.0  # sliced Wasserstein distance of output and painting colours (losses.palette_loss)
-    # Strength control: each training photo gets a strength S drawn from [0, max_strength] and
-    # the style (and adversarial) loss weighted by S, so one model covers them all (0: a model
-    # of one strength, 1; a model of several styles then still takes blends).
+    # Strength control: each step adds batch_size // 2 photos at strengths S drawn from
+    # [0, max_strength], their style (and adversarial) loss weighted by S, so one model covers
+    # them all (0: a model of one strength, 1; a model of several styles still takes blends).
     max_strength: float = 0.0
     adversarial_start: float = 0.2  # fraction of iterations trained without the GAN term first
     content_layer: str = "relu4_2"

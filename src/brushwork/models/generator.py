@@ -27,8 +27,10 @@ Design choices, and why:
   learned constants when ``cond_dim == 0``, or predicted from a conditioning vector when
   ``cond_dim > 0``. The vector is ``[S, w_1 … w_K]``: the strength S and the weights of the
   model's K styles (one-hot for one style, a blend for a mix; see conditioning.py). The
-  layers see ``[w, S·w]``, so each style has its own parameters at every strength, and a mix
-  interpolates them (conditional instance norm, Dumoulin et al.). The change the network
+  layers see ``[w, (S − 1)·w]``, so each style has its own parameters at every strength, and a
+  mix interpolates them (conditional instance norm, Dumoulin et al.). Strength 1 uses only
+  the weights on ``w``; those on ``(S − 1)·w`` say how the style weakens or grows with S, and
+  training can update them alone (``off_strength_parameters``). The change the network
   makes is multiplied by S: strength 0 returns the photo exactly, whatever the weights.
 - With ``color_transfer`` (opt-in), the photo is first recoloured to the painting's
   colour statistics by a per-image linear map (color_transfer.py): local layers cannot see
@@ -81,7 +83,7 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config or GeneratorConfig()
         c, n = self.config.channels, self.config.norm
-        d = 2 * (self.config.cond_dim - 1) if self.config.cond_dim else 0  # the layers see [w, S·w]
+        d = 2 * (self.config.cond_dim - 1) if self.config.cond_dim else 0  # the layers see [w, (S − 1)·w]
         self.colors = ColorTransfer() if self.config.color_transfer else None
         self.encode = nn.ModuleList(
             [
@@ -113,7 +115,7 @@ class Generator(nn.Module):
             if cond is None:
                 raise ValueError("this generator needs a conditioning vector [strength, style weights...]")
             gate, weights = cond[:, :1], cond[:, 1:]
-            cond = torch.cat([weights, gate * weights], dim=1)
+            cond = torch.cat([weights, (gate - 1) * weights], dim=1)
         stats = None
         if self.config.norm == "thumbnail":
             stats = NormStatistics()
@@ -121,6 +123,17 @@ class Generator(nn.Module):
                 self.paint(thumbnail, cond, stats, gate)
                 stats.replay()
         return self.paint(images, cond, stats, gate)[:, :, :h, :w]
+
+    def off_strength_parameters(self) -> dict[str, Tensor]:
+        """The parameters, as tensors through which gradients reach only the layers' weights on
+        ``(S − 1)·w``: the part of the network that strength 1 does not use. Training runs
+        photos at other strengths through these (torch.func.functional_call), so they shape
+        how the style weakens or grows with S and cannot change what strength 1 paints."""
+        k = self.config.cond_dim - 1
+        return {
+            name: torch.cat([p[:, :k].detach(), p[:, k:]], dim=1) if name.endswith("to_scale_shift.weight") else p.detach()
+            for name, p in self.named_parameters()
+        }
 
     def paint(
         self, images: Tensor, cond: Tensor | None, stats: NormStatistics | None, gate: Tensor | None = None
