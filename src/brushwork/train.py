@@ -202,9 +202,8 @@ class Trainer:
             losses["tv"] = total_variation_loss(stylized)
             total = total + config.tv_weight * losses["tv"]
         if config.palette_weight:
-            losses["palette"] = palette_loss(stylized, self.palettes[style], PALETTE_DIRECTIONS, rng)
-            if strengths is not None:
-                losses["palette"] = losses["palette"] * strengths.mean()
+            # The painting's palette is what strength 1 should reach: only those photos are pooled.
+            losses["palette"] = palette_loss(stylized[: config.batch_size], self.palettes[style], PALETTE_DIRECTIONS, rng)
             total = total + config.palette_weight * losses["palette"]
 
         if config.adversarial_weight and self.step >= config.adversarial_start * config.iterations:
