@@ -169,7 +169,7 @@ class Trainer:
         for optimizer, lr in ((self.opt_g, config.lr_g), (self.opt_d, config.lr_d)):
             for group in optimizer.param_groups:
                 group["lr"] = lr * factor
-        # Several styles take turns, one per step, so each step costs what a one-style step does.
+        # Several styles take turns, one per step, so a step costs the same for one style or K.
         style = self.step % len(self.styles)
         strengths = self._strengths(rng)
         photos = self.content.sample(config.batch_size if strengths is None else len(strengths), rng).to(self.device)
@@ -184,6 +184,9 @@ class Trainer:
             at_one = self.generator(photos[:n], cond[:n])
             parameters = self.generator.off_strength_parameters()
             stylized = torch.cat([at_one, functional_call(self.generator, parameters, (photos[n:], cond[n:]))])
+        # The photos at strength 1 (all of them without strength control): only they are meant
+        # to look like the painting, so only they meet the palette and the discriminator.
+        at_strength_one = stylized[: config.batch_size]
         network = self.feature_networks[self.step % len(self.feature_networks)]
         with self.autocast():
             with torch.no_grad():
@@ -202,17 +205,13 @@ class Trainer:
             losses["tv"] = total_variation_loss(stylized)
             total = total + config.tv_weight * losses["tv"]
         if config.palette_weight:
-            # The painting's palette is what strength 1 should reach: only those photos are pooled.
-            losses["palette"] = palette_loss(stylized[: config.batch_size], self.palettes[style], PALETTE_DIRECTIONS, rng)
+            losses["palette"] = palette_loss(at_strength_one, self.palettes[style], PALETTE_DIRECTIONS, rng)
             total = total + config.palette_weight * losses["palette"]
 
         if config.adversarial_weight and self.step >= config.adversarial_start * config.iterations:
             discriminator = self._discriminator(style)
             real = self.styles[style].real_crops.sample(config.batch_size, rng).to(self.device)
-            # With strength control D judges only the photos at strength 1 (the first ones):
-            # the others are not meant to look like the painting.
-            judged = stylized[: config.batch_size]
-            d_loss = discriminator_loss(discriminator(real), discriminator(judged.detach()))
+            d_loss = discriminator_loss(discriminator(real), discriminator(at_strength_one.detach()))
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
