@@ -47,7 +47,7 @@ def two_style_model(tmp_path):
     """A model file conditioned on strength and two styles ("warm", "cool"), with random
     (non-identity) weights: what training with two --style and --max-strength writes."""
     torch.manual_seed(1)
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, cond_dim=3))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, cond_dim=3, per_style_blocks=True))
     for p in generator.parameters():
         torch.nn.init.normal_(p, std=0.1)
     path = tmp_path / "two.safetensors"

@@ -1,8 +1,10 @@
 import pytest
 import torch
+import torch.nn.functional as F
 
 from brushwork.config import GeneratorConfig
 from brushwork.models import Generator, MultiScaleDiscriminator
+from brushwork.models.layers import StyleBankConv
 
 
 @pytest.mark.parametrize("size", [(1, 1), (7, 5), (17, 33), (32, 32), (63, 40)])
@@ -77,8 +79,9 @@ def test_conditioned_generator_needs_and_uses_cond():
     assert not torch.allclose(a, b)
 
 
-def test_photos_off_strength_one_train_only_what_strength_one_does_not_use():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, cond_dim=3))  # [S, w1, w2]
+@pytest.mark.parametrize("per_style_blocks", [False, True])
+def test_photos_off_strength_one_train_only_what_strength_one_does_not_use(per_style_blocks):
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, cond_dim=3, per_style_blocks=per_style_blocks))
     for p in generator.parameters():
         torch.nn.init.normal_(p, std=0.1)
     photo, cond = torch.rand(2, 3, 16, 16), torch.tensor([[0.4, 1.0, 0.0], [1.3, 0.3, 0.7]])
@@ -98,6 +101,30 @@ def test_photos_off_strength_one_train_only_what_strength_one_does_not_use():
             generator.get_parameter(name)[:, 2:] += 0.3
     assert torch.allclose(generator(photo, at_one.expand(2, 3)), before, atol=1e-6)
     assert not torch.allclose(generator(photo, cond), out)
+
+
+def test_style_bank_conv_convolves_each_image_with_its_styles_blended_filters():
+    torch.manual_seed(0)
+    conv = StyleBankConv(5, 4, banks=3, stride=2)
+    assert torch.equal(conv.weight[0], conv.weight[2])  # the banks start equal
+    with torch.no_grad():
+        conv.weight.normal_()
+        conv.bias.normal_()
+    images = torch.rand(3, 5, 11, 14)
+    w = torch.tensor([[0.0, 1.0, 0.0], [0.3, 0.0, 0.7], [0.5, 0.5, 0.0]])
+    got = conv(images, w)
+    for image, weights, out in zip(images, w, got):
+        padded = F.pad(image[None], (1, 1, 1, 1), mode="replicate")
+        weight = torch.einsum("k,koihw->oihw", weights, conv.weight)
+        assert torch.allclose(out, F.conv2d(padded, weight, weights @ conv.bias, stride=2)[0], atol=1e-5)
+
+
+def test_model_of_several_styles_has_its_own_residual_filters_per_style_and_old_files_load_shared():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, cond_dim=4, per_style_blocks=True))  # [S, w1..w3]
+    banked = {name for name, p in generator.named_parameters() if p.dim() == 5}
+    assert banked and all(name.startswith("blocks.") for name in banked)
+    assert all(generator.get_parameter(name).shape[0] == 3 for name in banked)
+    assert not GeneratorConfig.from_saved({"version": 2, "cond_dim": 4}).per_style_blocks
 
 
 @pytest.mark.parametrize("options", [{"norm": "thumbnail"}, {"norm": "none", "color_transfer": True}])

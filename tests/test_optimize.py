@@ -42,6 +42,7 @@ def test_cli_optimize_writes_images_and_reports_bad_files(painting, photo_dir, t
     [
         (["stylize", "--optimize", "photo.jpg", "-o", "out.png"], "--style-image"),
         (["stylize", "starry_night", "photo.jpg", "-o", "out.png", "--style-image", "x.jpg"], "only used with --optimize"),
+        (["stylize", "starry_night", "photo.jpg", "-o", "out.png", "--match-colors"], "only used with --optimize"),
         (["stylize", "starry_night", "-o", "out.png"], "at least one image"),
         (["stylize", "--optimize", "--style-image", "missing.jpg", "p.jpg", "-o", "o.png"], "missing.jpg"),
         (["stylize", "--optimize", "--style-image", "s.jpg", "p.jpg", "-o", "o.png", "--steps", "0"], "--steps"),
@@ -78,3 +79,47 @@ def test_palette_term_in_optimisation_is_deterministic(painting, tmp_path):
         plain = float(StyleOptimizer(OptimizeConfig(style=str(painting), backbone="random", device="cpu")).loss(photo, content))
     assert float(stylizer.loss(photo, content)) > plain
     assert stylizer(photo).shape == photo.shape
+
+
+def test_match_colors_gives_the_painting_the_photos_colour_statistics():
+    import torch
+
+    from brushwork.color_preservation import match_colors
+    from brushwork.color_transfer import color_statistics
+
+    torch.manual_seed(0)
+    painting = torch.rand(1, 3, 40, 30) * torch.tensor([0.2, 0.3, 0.9])[None, :, None, None]  # blue
+    photo = (torch.rand(1, 3, 24, 24) * 0.4 + torch.tensor([0.5, 0.2, 0.1])[None, :, None, None]).clamp(0, 1)  # red
+    (matched,) = match_colors([painting], photo)
+    assert matched.shape == painting.shape
+    (mean, cov), (photo_mean, photo_cov) = color_statistics(matched), color_statistics(photo)
+    assert torch.allclose(mean, photo_mean, atol=0.02) and torch.allclose(cov, photo_cov, atol=0.01)
+
+
+def test_optimisation_with_match_colors_paints_in_the_photos_colours(tmp_path):
+    import torch
+
+    from brushwork.data import load_image
+
+    blue = _tinted(tmp_path / "blue.png", (30, 60, 220), seed=1)
+    photo = load_image(_tinted(tmp_path / "red.png", (200, 60, 40), seed=2))
+    outputs = {}
+    for matched in (False, True):
+        config = OptimizeConfig(style=str(blue), steps=30, optimizer="adam", lr=0.05, style_weight=1000.0,
+                                content_weight=0.0, match_colors=matched, backbone="random", device="cpu")  # fmt: skip
+        outputs[matched] = StyleOptimizer(config)(photo)
+
+    def red_minus_blue(image):
+        return float((image[:, 0] - image[:, 2]).mean())
+    # Without matching the photo drifts towards the blue painting; matched, it stays red.
+    assert red_minus_blue(outputs[True]) > red_minus_blue(outputs[False]) + 0.1
+    assert red_minus_blue(outputs[True]) > 0.3
+
+
+def _tinted(path, rgb, seed):
+    """A 48×48 noisy picture around one colour."""
+    import numpy as np
+
+    noise = np.random.default_rng(seed).normal(0, 30, (48, 48, 3))
+    Image.fromarray(np.clip(np.array(rgb) + noise, 0, 255).astype(np.uint8)).save(path)
+    return path

@@ -289,7 +289,7 @@ def test_one_model_learns_several_named_styles_and_strength(config, tmp_path):
     result = train(config, progress=False)
     generator, info = load_model(result.model_path)
     assert [s["name"] for s in info["styles"]] == ["fire", "blue"] and info["max_strength"] == 1.5
-    assert info["generator"]["cond_dim"] == 3
+    assert info["generator"]["cond_dim"] == 3 and info["generator"]["per_style_blocks"]
     photo = torch.rand(1, 3, 32, 32) * 0.5 + 0.25
     fire, cool = (generator(photo, torch.tensor([[1.0, *w]])) for w in ((1, 0), (0, 1)))
     assert (fire[:, 0] - fire[:, 2]).mean() > (cool[:, 0] - cool[:, 2]).mean() + 0.05  # red vs blue

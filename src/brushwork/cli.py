@@ -72,7 +72,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     fields = [f for f in dataclasses.fields(TrainConfig) if f.name != "generator"]
     # The generator's design version is set by the code (TOML can still name it), and its
     # conditioning size by the styles and --max-strength: not flags.
-    fields += [f for f in dataclasses.fields(GeneratorConfig) if f.name not in ("version", "cond_dim")]
+    fields += [f for f in dataclasses.fields(GeneratorConfig) if f.name not in ("version", "cond_dim", "per_style_blocks")]
     for f in fields:
         default = f.default if f.default is not dataclasses.MISSING else None
         flag = "--" + f.name.replace("_", "-")
@@ -150,6 +150,10 @@ def _build_parser() -> argparse.ArgumentParser:
     optimize = stylize.add_argument_group("per-image optimisation (Gatys et al.; no model, slow, any painting)")
     optimize.add_argument("--optimize", action="store_true", help="optimise each image's pixels instead of running a model")
     optimize.add_argument("--style-image", help="the painting (or a folder of paintings) to optimise towards")
+    optimize.add_argument(
+        "--match-colors", action="store_true",
+        help="recolour the painting to each photo's colours first, so the strokes come in the photo's palette",
+    )  # fmt: skip
     optimize_help = {
         "steps": "optimisation steps per image",
         "size": "longer side the photo is optimised at",
@@ -256,7 +260,8 @@ def _stylizer(args: argparse.Namespace):
             raise BrushworkError(f"{', '.join(misplaced)}: options for running a model, not for --optimize")
         fields = ("steps", "size", "optimizer", "content_weight", "style_weight", "tv_weight", "palette_weight",
                   "style_size", "backbone", "vgg_weights", "device")  # fmt: skip
-        config = OptimizeConfig(style=args.style_image, **{name: getattr(args, name) for name in fields})
+        config = OptimizeConfig(style=args.style_image, match_colors=args.match_colors,
+                                **{name: getattr(args, name) for name in fields})
         optimizer = StyleOptimizer(config, progress=not args.quiet)
         optimizer.preserve_color = args.preserve_color
         return optimizer, args.items
@@ -265,6 +270,9 @@ def _stylizer(args: argparse.Namespace):
 
     if args.style_image:
         raise BrushworkError("--style-image is only used with --optimize (a model carries its own style)")
+    if args.match_colors:
+        raise BrushworkError("--match-colors is only used with --optimize (a model's palette is trained in; "
+                             "--preserve-color keeps the photo's colours with any model)")
     if len(args.items) < 2:
         raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
     if args.style_name and args.style_mix:

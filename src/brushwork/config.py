@@ -38,6 +38,9 @@ class GeneratorConfig:
     # Size of the conditioning vector [strength, one weight per style] (0: a model of one style
     # at one strength). Set by training from its styles and --max-strength, not by hand.
     cond_dim: int = 0
+    # A model of several styles: the residual blocks' convs have one filter bank per style
+    # (models/layers.py, StyleBankConv), the rest is shared. Set by training, not by hand.
+    per_style_blocks: bool = False
     # "none": purely local layers; "thumbnail": instance norm with statistics from the whole
     # image's thumbnail (tiles exactly; opt-in, see docs/method.md "Thumbnail normalisation");
     # "instance": plain instance norm (each tile normalised by itself: tiles do not match).
@@ -60,6 +63,7 @@ class GeneratorConfig:
     #: Values that model files and checkpoints written before a field existed were made with.
     LEGACY: ClassVar[dict[str, Any]] = {
         "version": 1, "norm": "none", "residual": "full", "color_transfer": False, "output_range": "clamp",
+        "per_style_blocks": False,
     }  # fmt: skip
 
     @classmethod

@@ -29,6 +29,7 @@ from .losses import (
     style_loss,
     total_variation_loss,
 )
+from .color_preservation import match_colors
 from .metrics import color_pixels
 from .style_source import load_style
 from .stylize import ImageStylizer
@@ -55,6 +56,9 @@ class OptimizeConfig:
     backbone: str = _DEFAULTS.backbone
     vgg_weights: str = ""
     device: str = "auto"
+    # Recolour the painting(s) to each photo's colours before taking the targets
+    # (color_preservation.match_colors): the strokes come out in the photo's palette.
+    match_colors: bool = False
 
     def validate(self) -> None:
         for name in ("steps", "size", "style_size"):
@@ -84,13 +88,21 @@ class StyleOptimizer(ImageStylizer):
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         weights = config.vgg_weights or None
         self.vgg = VGGFeatures(layers, backbone=config.backbone, weights_path=weights).to(self.device)
-        self.targets = self.style.gram_targets(self.vgg, config.style_layers, self.device)
+        # With match_colors the targets are taken again for each photo, from recoloured paintings.
+        self.paintings = list(self.style.images()) if config.match_colors else None
+        self._set_style(self.paintings)
+        self.last_losses: list[float] = []
+
+    def _set_style(self, paintings: list[Tensor] | None) -> None:
+        """Gram targets (and palette, when that loss is on) from `paintings` (default: the style's own)."""
+        config = self.config
+        self.targets = self.style.gram_targets(self.vgg, config.style_layers, self.device, paintings)
         # Relative per-layer error, as in training, so the weights mean the same thing.
         self.layer_weights = relative_layer_weights(self.targets)
         self.palette = None  # colours sampled from the painting(s), only when the palette loss is on
         if config.palette_weight:
-            self.palette = color_pixels(list(self.style.images()), PALETTE_PIXELS).div(255).to(self.device)
-        self.last_losses: list[float] = []
+            images = list(self.style.images()) if paintings is None else [p.cpu() for p in paintings]
+            self.palette = color_pixels(images, PALETTE_PIXELS).div(255).to(self.device)
 
     def loss(self, image: Tensor, photo_content: Tensor) -> Tensor:
         """The training objective for one image (1×3×H×W) against the photo's content features."""
@@ -122,6 +134,8 @@ class StyleOptimizer(ImageStylizer):
     def _optimise(self, photo: Tensor) -> Tensor:
         config = self.config
         with torch.no_grad():
+            if self.paintings is not None:
+                self._set_style(match_colors(self.paintings, photo))
             photo_content = self.vgg(photo)[config.content_layer]
         image = photo.clone(memory_format=torch.contiguous_format).requires_grad_(True)
         if config.optimizer == "lbfgs":

@@ -92,7 +92,8 @@ class Generator(nn.Module):
                 ConvLayer(2 * c, 4 * c, stride=2, cond_dim=d, norm=n, slope=SLOPE),  # 1/8
             ]
         )
-        self.blocks = nn.ModuleList([ResidualBlock(4 * c, d, n, SLOPE) for _ in range(self.config.res_blocks)])
+        banks = self.config.cond_dim - 1 if self.config.per_style_blocks and self.config.cond_dim else 0
+        self.blocks = nn.ModuleList([ResidualBlock(4 * c, d, n, SLOPE, banks) for _ in range(self.config.res_blocks)])
         self.decode = nn.ModuleList([UpLayer(4 * c, 2 * c, d, n, SLOPE), UpLayer(2 * c, c, d, n, SLOPE)])  # 1/4, 1/2
         self.to_rgb = nn.Conv2d(c, 12, 3, padding=1, padding_mode="replicate")  # 1/2, then pixel shuffle
         nn.init.zeros_(self.to_rgb.weight)

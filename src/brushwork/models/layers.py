@@ -77,9 +77,38 @@ class ConditionalAffine(nn.Module):
         return x * scale[:, :, None, None] + shift[:, :, None, None]
 
 
+class StyleBankConv(nn.Module):
+    """A replicate-padded 3×3 conv with one filter bank per style (StyleBank, Chen et al. 2017).
+
+    Each image is convolved with its styles' banks blended by its style weights ``w``
+    (N×K): one-hot picks a style's own filters, a mix blends them, as the conditional affine
+    layers blend their scale and shift. Why: with one shared set of filters, a model of several
+    styles painted every style with about the same strength of texture, too weak for some and
+    too strong for others (docs/method.md, "Several styles"). The banks start equal, so blends
+    between styles trained from the same start stay smooth. The images are stacked as
+    channels and convolved in one grouped conv (N groups), one op whatever the batch's mix."""
+
+    def __init__(self, cin: int, cout: int, banks: int, stride: int = 1):
+        super().__init__()
+        shared = nn.Conv2d(cin, cout, 3, stride=stride)  # PyTorch's default initialisation, copied to every bank
+        self.weight = nn.Parameter(shared.weight.detach()[None].repeat(banks, 1, 1, 1, 1))
+        self.bias = nn.Parameter(shared.bias.detach()[None].repeat(banks, 1))
+        self.stride = stride
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        n, cin = x.shape[:2]
+        weight = torch.einsum("nk,koihw->noihw", w.to(x.dtype), self.weight.to(x.dtype)).flatten(0, 1)
+        bias = (w.to(x.dtype) @ self.bias.to(x.dtype)).flatten()
+        x = F.pad(x, (1, 1, 1, 1), mode="replicate").reshape(1, n * cin, x.shape[2] + 2, x.shape[3] + 2)
+        out = F.conv2d(x, weight, bias, stride=self.stride, groups=n)
+        return out.reshape(n, -1, *out.shape[2:])
+
+
 class ConvLayer(nn.Module):
     """Replicate-padded (works for any size, even 1 pixel) 3×3 conv, conditional affine,
-    an optional added tensor (a skip connection), optional (leaky) ReLU."""
+    an optional added tensor (a skip connection), optional (leaky) ReLU. With ``banks`` > 0
+    the conv has one filter bank per style (:class:`StyleBankConv`); the first ``banks``
+    entries of `cond` are then the style weights."""
 
     def __init__(
         self,
@@ -90,9 +119,14 @@ class ConvLayer(nn.Module):
         relu: bool = True,
         norm: str = "none",
         slope: float = 0.0,
+        banks: int = 0,
     ):
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="replicate")
+        self.banks = banks
+        if banks:
+            self.conv = StyleBankConv(cin, cout, banks, stride=stride)
+        else:
+            self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="replicate")
         self.affine = ConditionalAffine(cout, cond_dim, norm)
         self.relu = relu
         self.slope = slope  # leaky ReLU's negative slope (0: plain ReLU)
@@ -100,7 +134,8 @@ class ConvLayer(nn.Module):
     def forward(
         self, x: Tensor, cond: Tensor | None = None, add: Tensor | None = None, stats: NormStatistics | None = None
     ) -> Tensor:
-        x = self.affine(self.conv(x), cond, stats)
+        x = self.conv(x, cond[:, : self.banks]) if self.banks else self.conv(x)
+        x = self.affine(x, cond, stats)
         if add is not None:
             x = x + add
         if not self.relu:
@@ -109,10 +144,10 @@ class ConvLayer(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels: int, cond_dim: int = 0, norm: str = "none", slope: float = 0.0):
+    def __init__(self, channels: int, cond_dim: int = 0, norm: str = "none", slope: float = 0.0, banks: int = 0):
         super().__init__()
-        self.first = ConvLayer(channels, channels, cond_dim=cond_dim, norm=norm, slope=slope)
-        self.second = ConvLayer(channels, channels, cond_dim=cond_dim, relu=False, norm=norm)
+        self.first = ConvLayer(channels, channels, cond_dim=cond_dim, norm=norm, slope=slope, banks=banks)
+        self.second = ConvLayer(channels, channels, cond_dim=cond_dim, relu=False, norm=norm, banks=banks)
         # Small start value keeps the un-normalised stack well conditioned early in training.
         self.gain = nn.Parameter(torch.tensor(0.1))
 
