@@ -105,8 +105,9 @@ def test_photos_off_strength_one_train_only_what_strength_one_does_not_use(per_s
 
 def test_style_bank_conv_convolves_each_image_with_its_styles_blended_filters():
     torch.manual_seed(0)
-    conv = StyleBankConv(5, 4, banks=3, stride=2)
-    assert torch.equal(conv.weight[0], conv.weight[2])  # the banks start equal
+    conv = StyleBankConv(5, 4, banks=3)
+    banks, biases = conv.weight.unflatten(0, (3, 4)), conv.bias.unflatten(0, (3, 4))
+    assert torch.equal(banks[0], banks[2])  # the banks start equal
     with torch.no_grad():
         conv.weight.normal_()
         conv.bias.normal_()
@@ -115,15 +116,16 @@ def test_style_bank_conv_convolves_each_image_with_its_styles_blended_filters():
     got = conv(images, w)
     for image, weights, out in zip(images, w, got):
         padded = F.pad(image[None], (1, 1, 1, 1), mode="replicate")
-        weight = torch.einsum("k,koihw->oihw", weights, conv.weight)
-        assert torch.allclose(out, F.conv2d(padded, weight, weights @ conv.bias, stride=2)[0], atol=1e-5)
+        weight = torch.einsum("k,koihw->oihw", weights, banks)
+        assert torch.allclose(out, F.conv2d(padded, weight, weights @ biases)[0], atol=1e-5)
+        assert torch.allclose(conv(image[None], weights[None])[0], out, atol=1e-5)  # a batch of one mix: one conv
 
 
 def test_model_of_several_styles_has_its_own_residual_filters_per_style_and_old_files_load_shared():
     generator = Generator(GeneratorConfig(channels=8, res_blocks=2, cond_dim=4, per_style_blocks=True))  # [S, w1..w3]
-    banked = {name for name, p in generator.named_parameters() if p.dim() == 5}
-    assert banked and all(name.startswith("blocks.") for name in banked)
-    assert all(generator.get_parameter(name).shape[0] == 3 for name in banked)
+    banked = [name for name, module in generator.named_modules() if isinstance(module, StyleBankConv)]
+    assert len(banked) == 4 and all(name.startswith("blocks.") for name in banked)  # 2 blocks × 2 convs
+    assert all(generator.get_submodule(name).weight.shape == (3 * 32, 32, 3, 3) for name in banked)
     assert not GeneratorConfig.from_saved({"version": 2, "cond_dim": 4}).per_style_blocks
 
 

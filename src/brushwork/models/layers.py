@@ -85,23 +85,43 @@ class StyleBankConv(nn.Module):
     layers blend their scale and shift. Why: with one shared set of filters, a model of several
     styles painted every style with about the same strength of texture, too weak for some and
     too strong for others (docs/method.md, "Several styles"). The banks start equal, so blends
-    between styles trained from the same start stay smooth. The images are stacked as
-    channels and convolved in one grouped conv (N groups), one op whatever the batch's mix."""
+    between styles trained from the same start stay smooth.
 
-    def __init__(self, cin: int, cout: int, banks: int, stride: int = 1):
+    A batch of one mix (every training step, one photo's tiles) is one plain conv with the
+    blended filters. A batch of several mixes, and exported graphs (whose batch can be
+    anything), run each image's filters as one matrix product over the nine shifted copies
+    of the input: the same arithmetic, in ops every exporter takes (a grouped conv would need
+    the batch size as a constant)."""
+
+    def __init__(self, cin: int, cout: int, banks: int):
         super().__init__()
-        shared = nn.Conv2d(cin, cout, 3, stride=stride)  # PyTorch's default initialisation, copied to every bank
-        self.weight = nn.Parameter(shared.weight.detach()[None].repeat(banks, 1, 1, 1, 1))
-        self.bias = nn.Parameter(shared.bias.detach()[None].repeat(banks, 1))
-        self.stride = stride
+        shared = nn.Conv2d(cin, cout, 3)  # PyTorch's default initialisation, copied to every bank
+        # Banks stacked along the output channels (K·O×I×3×3): a 4-D weight, as memory-format
+        # conversions (channels-last inference) expect of every parameter.
+        self.weight = nn.Parameter(shared.weight.detach().repeat(banks, 1, 1, 1))
+        self.bias = nn.Parameter(shared.bias.detach().repeat(banks))
+        self.banks = banks
 
     def forward(self, x: Tensor, w: Tensor) -> Tensor:
-        n, cin = x.shape[:2]
-        weight = torch.einsum("nk,koihw->noihw", w.to(x.dtype), self.weight.to(x.dtype)).flatten(0, 1)
-        bias = (w.to(x.dtype) @ self.bias.to(x.dtype)).flatten()
-        x = F.pad(x, (1, 1, 1, 1), mode="replicate").reshape(1, n * cin, x.shape[2] + 2, x.shape[3] + 2)
-        out = F.conv2d(x, weight, bias, stride=self.stride, groups=n)
-        return out.reshape(n, -1, *out.shape[2:])
+        h, width = x.shape[-2:]
+        padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
+        w = w.to(x.dtype)
+        weight = self.weight.to(x.dtype).unflatten(0, (self.banks, -1))  # K×O×I×3×3
+        bias = self.bias.to(x.dtype).unflatten(0, (self.banks, -1))  # K×O
+        if _one_mix(w):
+            return F.conv2d(padded, torch.einsum("k,koihw->oihw", w[0], weight), w[0] @ bias)
+        shifted = torch.cat([padded[:, :, i : i + h, j : j + width] for i in range(3) for j in range(3)], dim=1)
+        filters = torch.einsum("nk,koihw->nohwi", w, weight).flatten(2)  # N×O×(3·3·I), in `shifted`'s order
+        out = filters @ shifted.flatten(2) + (w @ bias)[:, :, None]
+        return out.unflatten(2, (h, width))
+
+
+def _one_mix(w: Tensor) -> bool:
+    """Whether every image of the batch has the same style weights (never while exporting or
+    compiling: the graph must serve any batch)."""
+    if torch.jit.is_tracing() or torch.compiler.is_exporting() or torch.compiler.is_compiling():
+        return False
+    return bool((w == w[:1]).all())
 
 
 class ConvLayer(nn.Module):
@@ -124,7 +144,9 @@ class ConvLayer(nn.Module):
         super().__init__()
         self.banks = banks
         if banks:
-            self.conv = StyleBankConv(cin, cout, banks, stride=stride)
+            if stride != 1:
+                raise ValueError("per-style filter banks are for stride-1 layers")
+            self.conv = StyleBankConv(cin, cout, banks)
         else:
             self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="replicate")
         self.affine = ConditionalAffine(cout, cond_dim, norm)
