@@ -280,16 +280,18 @@ def _painting(path, rgb, seed):
     return str(path)
 
 
-def test_one_model_learns_several_named_styles_and_strength(config, tmp_path):
+@pytest.mark.parametrize("per_style_blocks", [False, True])
+def test_one_model_learns_several_named_styles_and_strength(config, tmp_path, per_style_blocks):
     red = _painting(tmp_path / "red.png", (220, 40, 30), 1)
     blue = _painting(tmp_path / "blue.png", (30, 60, 220), 2)
     config.style = (f"fire={red}", blue)
     config.max_strength = 1.5
+    config.generator.per_style_blocks = per_style_blocks
     config.iterations = 80
     result = train(config, progress=False)
     generator, info = load_model(result.model_path)
     assert [s["name"] for s in info["styles"]] == ["fire", "blue"] and info["max_strength"] == 1.5
-    assert info["generator"]["cond_dim"] == 3 and info["generator"]["per_style_blocks"]
+    assert info["generator"]["cond_dim"] == 3 and info["generator"]["per_style_blocks"] == per_style_blocks
     photo = torch.rand(1, 3, 32, 32) * 0.5 + 0.25
     fire, cool = (generator(photo, torch.tensor([[1.0, *w]])) for w in ((1, 0), (0, 1)))
     assert (fire[:, 0] - fire[:, 2]).mean() > (cool[:, 0] - cool[:, 2]).mean() + 0.05  # red vs blue
@@ -308,6 +310,9 @@ def test_style_names_and_conditioning_options_are_checked(config, tmp_path):
         config.validate()
     config.generator = GeneratorConfig(arch="johnson")
     with pytest.raises(BrushworkError, match="need the brushwork generator"):
+        config.validate()
+    config.generator = GeneratorConfig(channels=8, res_blocks=1, per_style_blocks=True)
+    with pytest.raises(BrushworkError, match="--per-style-blocks is for a model of several styles"):
         config.validate()
     assert TrainConfig.from_dict({"style": "p.jpg"}).style == ("p.jpg",)  # old configs and checkpoints
     assert TrainConfig(style=("p.jpg",), name="mine").style_specs() == [("mine", "p.jpg")]

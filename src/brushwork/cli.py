@@ -59,6 +59,7 @@ HELP = {
     "photo_gain": "with --residual gated or luma: the gain's start value, 0 (paint from scratch) to 1 (start from the photo)",
     "output_range": "how the generator keeps outputs in [0, 1]: clamp (default) or tanh (smooth; for --residual gated or luma)",
     "color_transfer": "brushwork generator: map each photo's colours to the painting's before the network",
+    "per_style_blocks": "several styles: one filter bank per style in the residual blocks (experimental)",
 }
 
 
@@ -72,7 +73,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     fields = [f for f in dataclasses.fields(TrainConfig) if f.name != "generator"]
     # The generator's design version is set by the code (TOML can still name it), and its
     # conditioning size by the styles and --max-strength: not flags.
-    fields += [f for f in dataclasses.fields(GeneratorConfig) if f.name not in ("version", "cond_dim", "per_style_blocks")]
+    fields += [f for f in dataclasses.fields(GeneratorConfig) if f.name not in ("version", "cond_dim")]
     for f in fields:
         default = f.default if f.default is not dataclasses.MISSING else None
         flag = "--" + f.name.replace("_", "-")

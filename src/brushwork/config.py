@@ -38,8 +38,9 @@ class GeneratorConfig:
     # Size of the conditioning vector [strength, one weight per style] (0: a model of one style
     # at one strength). Set by training from its styles and --max-strength, not by hand.
     cond_dim: int = 0
-    # A model of several styles: the residual blocks' convs have one filter bank per style
-    # (models/layers.py, StyleBankConv), the rest is shared. Set by training, not by hand.
+    # Opt-in for a model of several styles: the residual blocks' convs get one filter bank per
+    # style (models/layers.py, StyleBankConv); the rest stays shared. Not yet measured against
+    # shared blocks (docs/method.md, "Strength and several styles").
     per_style_blocks: bool = False
     # "none": purely local layers; "thumbnail": instance norm with statistics from the whole
     # image's thumbnail (tiles exactly; opt-in, see docs/method.md "Thumbnail normalisation");
@@ -162,6 +163,10 @@ class TrainConfig:
                 raise BrushworkError(
                     "strength control and several styles need --residual full, --output-range clamp and no --color-transfer"
                 )
+        if self.generator.per_style_blocks and len(self.style_specs()) < 2:
+            raise BrushworkError("--per-style-blocks is for a model of several styles (give --style more than once)")
+        if self.generator.per_style_blocks and (self.generator.arch != "brushwork" or self.generator.version != 2):
+            raise BrushworkError("--per-style-blocks needs the brushwork generator (--arch brushwork)")
         if self.generator.version not in (1, 2):
             raise BrushworkError(f"generator version must be 1 or 2 (got {self.generator.version})")
         if self.generator.norm not in ("thumbnail", "none", "instance"):

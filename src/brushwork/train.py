@@ -99,7 +99,6 @@ class Trainer:
         self.run_dir = Path(config.run_dir or Path("runs") / self.name)
         # Conditioned models take [strength, one weight per style] (conditioning.py).
         config.generator.cond_dim = 1 + len(self.styles) if config.conditioned else 0
-        config.generator.per_style_blocks = len(self.styles) > 1
 
         style_images = [list(style.images()) for style in self.styles]  # decoded once for every target below
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))

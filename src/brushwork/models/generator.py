@@ -32,6 +32,10 @@ Design choices, and why:
   the weights on ``w``; those on ``(S − 1)·w`` say how the style weakens or grows with S, and
   training can update them alone (``off_strength_parameters``). The change the network
   makes is multiplied by S: strength 0 returns the photo exactly, whatever the weights.
+- With ``per_style_blocks`` (opt-in, several styles) the residual blocks have one filter
+  bank per style (layers.StyleBankConv, as in StyleBank), blended by ``w`` like the affine
+  layers; the encoder and decoder stay shared. Why: with shared blocks every style got
+  about the same strength of texture, too weak for some, too strong for others.
 - With ``color_transfer`` (opt-in), the photo is first recoloured to the painting's
   colour statistics by a per-image linear map (color_transfer.py): local layers cannot see
   a photo's overall colours, and this gives each photo the painting's palette with its

@@ -84,7 +84,7 @@ class StyleBankConv(nn.Module):
     (N×K): one-hot picks a style's own filters, a mix blends them, as the conditional affine
     layers blend their scale and shift. Why: with one shared set of filters, a model of several
     styles painted every style with about the same strength of texture, too weak for some and
-    too strong for others (docs/method.md, "Several styles"). The banks start equal, so blends
+    too strong for others (docs/method.md, "Strength and several styles"). The banks start equal, so blends
     between styles trained from the same start stay smooth.
 
     A batch of one mix (every training step, one photo's tiles) is one plain conv with the
