@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from .color_preservation import match_colors
 from .config import STYLE_LAYERS, TrainConfig
 from .devices import pick_device
 from .errors import BrushworkError
@@ -29,7 +30,6 @@ from .losses import (
     style_loss,
     total_variation_loss,
 )
-from .color_preservation import match_colors
 from .metrics import color_pixels
 from .style_source import load_style
 from .stylize import ImageStylizer
@@ -88,21 +88,21 @@ class StyleOptimizer(ImageStylizer):
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         weights = config.vgg_weights or None
         self.vgg = VGGFeatures(layers, backbone=config.backbone, weights_path=weights).to(self.device)
+        paintings = list(self.style.images())
         # With match_colors the targets are taken again for each photo, from recoloured paintings.
-        self.paintings = list(self.style.images()) if config.match_colors else None
-        self._set_style(self.paintings)
+        self.paintings = paintings if config.match_colors else None
+        self._set_style(paintings)
         self.last_losses: list[float] = []
 
-    def _set_style(self, paintings: list[Tensor] | None) -> None:
-        """Gram targets (and palette, when that loss is on) from `paintings` (default: the style's own)."""
+    def _set_style(self, paintings: list[Tensor]) -> None:
+        """Gram targets (and palette, when that loss is on) from `paintings` (1×3×h×w each)."""
         config = self.config
         self.targets = self.style.gram_targets(self.vgg, config.style_layers, self.device, paintings)
         # Relative per-layer error, as in training, so the weights mean the same thing.
         self.layer_weights = relative_layer_weights(self.targets)
         self.palette = None  # colours sampled from the painting(s), only when the palette loss is on
         if config.palette_weight:
-            images = list(self.style.images()) if paintings is None else [p.cpu() for p in paintings]
-            self.palette = color_pixels(images, PALETTE_PIXELS).div(255).to(self.device)
+            self.palette = color_pixels([p.cpu() for p in paintings], PALETTE_PIXELS).div(255).to(self.device)
 
     def loss(self, image: Tensor, photo_content: Tensor) -> Tensor:
         """The training objective for one image (1×3×H×W) against the photo's content features."""

@@ -82,10 +82,10 @@ class StyleBankConv(nn.Module):
 
     Each image is convolved with its styles' banks blended by its style weights ``w``
     (N×K): one-hot picks a style's own filters, a mix blends them, as the conditional affine
-    layers blend their scale and shift. Why: with one shared set of filters, a model of several
-    styles painted every style with about the same strength of texture, too weak for some and
-    too strong for others (docs/method.md, "Strength and several styles"). The banks start equal, so blends
-    between styles trained from the same start stay smooth.
+    layers blend their scale and shift. Why: with one shared set of filters, a model of
+    several styles painted every style with about the same strength of texture, too weak for
+    some and too strong for others (docs/method.md, "Strength and several styles"). The
+    banks start equal, so blends between styles trained from the same start stay smooth.
 
     A batch of one mix (every training step, one photo's tiles) is one plain conv with the
     blended filters. A batch of several mixes, and exported graphs (whose batch can be
