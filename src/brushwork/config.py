@@ -39,8 +39,8 @@ class GeneratorConfig:
     # at one strength). Set by training from its styles and --max-strength, not by hand.
     cond_dim: int = 0
     # Opt-in for a model of several styles: the residual blocks' convs get one filter bank per
-    # style (models/layers.py, StyleBankConv); the rest stays shared. Not yet measured against
-    # shared blocks (docs/method.md, "Strength and several styles").
+    # style (models/layers.py, StyleBankConv); the rest stays shared. One trial painted weaker
+    # than shared blocks (docs/method.md, "Strength and several styles"), hence opt-in.
     per_style_blocks: bool = False
     # "none": purely local layers; "thumbnail": instance norm with statistics from the whole
     # image's thumbnail (tiles exactly; opt-in, see docs/method.md "Thumbnail normalisation");
