@@ -261,6 +261,18 @@ def test_random_backbones_take_turns_step_by_step(config, monkeypatch):
     assert len(Trainer(config).feature_networks) == 1
 
 
+def test_every_style_meets_every_random_backbone(config, tmp_path):
+    """With as many random networks as styles, the styles' turns must not lock each style to one network."""
+    config.style = (_painting(tmp_path / "red.png", (220, 40, 30), 1), _painting(tmp_path / "blue.png", (30, 60, 220), 2))
+    config.random_backbones = 2
+    trainer = Trainer(config)
+    pairs = set()
+    for step in range(8):
+        trainer.step = step
+        pairs.add((step % 2, trainer.turn_of_feature_network()))
+    assert pairs == {(0, 0), (0, 1), (1, 0), (1, 1)}
+
+
 def test_colour_transfer_training_takes_the_paintings_colours_into_the_model(config):
     config.generator = GeneratorConfig(channels=8, res_blocks=1, color_transfer=True)
     config.iterations = 4

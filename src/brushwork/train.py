@@ -162,6 +162,12 @@ class Trainer:
         drawn = torch.rand(off_strength_count(self.config.batch_size), generator=rng) * self.config.max_strength
         return torch.cat([torch.ones(self.config.batch_size), drawn]).to(self.device)
 
+    def turn_of_feature_network(self) -> int:
+        """Which random network this step's losses come from. The networks advance once per
+        round of the styles, so every style meets every network (with as many networks as
+        styles, advancing every step would pair each style with one network for good)."""
+        return (self.step // len(self.styles)) % len(self.feature_networks)
+
     # -- one step ---------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
         config, rng = self.config, step_generator(self.config.seed, self.step)
@@ -187,7 +193,7 @@ class Trainer:
         # The photos at strength 1 (all of them without strength control): only they are meant
         # to look like the painting, so only they meet the palette and the discriminator.
         at_strength_one = stylized[: config.batch_size]
-        network = self.feature_networks[self.step % len(self.feature_networks)]
+        network = self.feature_networks[self.turn_of_feature_network()]
         with self.autocast():
             with torch.no_grad():
                 photo_content = network.vgg(photos)[config.content_layer].float()
