@@ -56,11 +56,7 @@ def test_smoke_training_lowers_style_loss_and_writes_a_loadable_model(config, tm
     assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == ["step_000020.png", "step_000040.png"]
 
 
-@pytest.mark.parametrize("per_style_optimizer", [False, True])
-def test_interrupted_run_resumes_at_the_same_step_with_the_same_result(config, tmp_path, monkeypatch, per_style_optimizer):
-    if per_style_optimizer:  # two styles, each with its own Adam state in the checkpoint
-        config.style = (_painting(tmp_path / "red.png", (220, 40, 30), 1), _painting(tmp_path / "blue.png", (30, 60, 220), 2))
-        config.per_style_optimizer = True
+def test_interrupted_run_resumes_at_the_same_step_with_the_same_result(config, tmp_path, monkeypatch):
     config.iterations = 12
     config.adversarial_start = 0.25
     straight = Trainer(config)
@@ -81,7 +77,6 @@ def test_interrupted_run_resumes_at_the_same_step_with_the_same_result(config, t
         interrupted.run(progress=False)
     checkpoint = tmp_path / "run2" / "checkpoint.pt"
     assert read_checkpoint(checkpoint)["step"] == 7
-    assert len(read_checkpoint(checkpoint)["opt_g"]) == (2 if per_style_optimizer else 1)
 
     result = train(config, resume=checkpoint, progress=False)
     assert result.steps == 12 and [h["step"] for h in result.history] == list(range(1, 13))
@@ -276,25 +271,6 @@ def test_every_style_meets_every_random_backbone(config, tmp_path):
         trainer.step = step
         pairs.add((step % 2, trainer.turn_of_feature_network()))
     assert pairs == {(0, 0), (0, 1), (1, 0), (1, 1)}
-
-
-def test_per_style_optimizer_gives_each_style_its_own_adam_state(config, tmp_path):
-    """Each style's steps go through its own Adam: its step count and moments see only that
-    style's gradients (the other style's conditioning weights stay untouched in it)."""
-    config.style = (_painting(tmp_path / "red.png", (220, 40, 30), 1), _painting(tmp_path / "blue.png", (30, 60, 220), 2))
-    config.per_style_optimizer = True
-    trainer = Trainer(config)
-    first, second = trainer.generator_optimizers
-    for _ in range(5):
-        trainer.train_step()
-    layer = trainer.generator.encode[0].affine.to_scale_shift.weight  # columns: [w_red, w_blue]
-    for optimizer, steps, own, other in ((first, 3, 0, 1), (second, 2, 1, 0)):
-        state = optimizer.state[layer]
-        assert int(state["step"]) == steps
-        assert state["exp_avg"][:, own].abs().sum() > 0 and not state["exp_avg"][:, other].any()
-    config.style = config.style[:1]
-    with pytest.raises(BrushworkError, match="--per-style-optimizer is for a model of several styles"):
-        config.validate()
 
 
 def test_colour_transfer_training_takes_the_paintings_colours_into_the_model(config):

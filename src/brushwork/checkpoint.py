@@ -29,7 +29,7 @@ def save_checkpoint(path: str | Path, trainer: "Trainer") -> None:
         "config": json.dumps(trainer.config.to_dict()),
         "generator": trainer.generator.state_dict(),
         "discriminator": trainer.discriminator.state_dict(),
-        "opt_g": [optimizer.state_dict() for optimizer in trainer.generator_optimizers],
+        "opt_g": trainer.opt_g.state_dict(),
         "opt_d": trainer.opt_d.state_dict(),
         "history": json.dumps(trainer.history),
     }
@@ -57,11 +57,7 @@ def load_checkpoint(path: str | Path, trainer: "Trainer") -> None:
     try:
         trainer.generator.load_state_dict(state["generator"])
         trainer.discriminator.load_state_dict(state["discriminator"])
-        optimizers = state["opt_g"] if isinstance(state["opt_g"], list) else [state["opt_g"]]  # older checkpoints: one state
-        if len(optimizers) != len(trainer.generator_optimizers):
-            raise ValueError(f"{len(optimizers)} generator optimiser states for {len(trainer.generator_optimizers)}")
-        for optimizer, optimizer_state in zip(trainer.generator_optimizers, optimizers):
-            optimizer.load_state_dict(optimizer_state)
+        trainer.opt_g.load_state_dict(state["opt_g"])
         trainer.opt_d.load_state_dict(state["opt_d"])
     except (KeyError, RuntimeError, ValueError) as exc:
         raise BrushworkError(f"{path}: checkpoint does not match this configuration ({describe(exc)})") from None

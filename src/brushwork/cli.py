@@ -43,8 +43,6 @@ HELP = {
     "style_layers": "VGG-19 layers of the style loss",
     "style_layer_weights": "one weight per style layer",
     "backbone": "feature network weights: auto, imagenet or random",
-    "per_style_optimizer": "several styles: one Adam state per style for the generator, so no style's "
-    "larger gradients set the step size of the others",
     "random_backbones": "with the random backbone: train against this many random VGG-19s, one per step in turn",
     "vgg_weights": "local copy of torchvision's VGG-19 ImageNet weights (vgg19-dcbb9e9d.pth)",
     "seed": "random seed",

@@ -115,9 +115,6 @@ class TrainConfig:
     style_layers: tuple[str, ...] = STYLE_LAYERS
     style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     backbone: str = "auto"
-    # Several styles: one Adam state per style for the generator, so each style's steps are
-    # scaled by its own gradient statistics, as in a run of that style alone (train.py).
-    per_style_optimizer: bool = False
     random_backbones: int = 1  # with the random backbone: this many VGG-19s (consecutive seeds), one per step in turn
     vgg_weights: str = ""
     seed: int = 0
@@ -168,8 +165,6 @@ class TrainConfig:
                 )
         if self.generator.per_style_blocks and len(self.style_specs()) < 2:
             raise BrushworkError("--per-style-blocks is for a model of several styles (give --style more than once)")
-        if self.per_style_optimizer and len(self.style_specs()) < 2:
-            raise BrushworkError("--per-style-optimizer is for a model of several styles (give --style more than once)")
         if self.generator.per_style_blocks and (self.generator.arch != "brushwork" or self.generator.version != 2):
             raise BrushworkError("--per-style-blocks needs the brushwork generator (--arch brushwork)")
         if self.generator.version not in (1, 2):

@@ -123,25 +123,13 @@ class Trainer:
         discriminators = [MultiScaleDiscriminator() for _ in self.styles]
         self.discriminator = (discriminators[0] if len(discriminators) == 1 else torch.nn.ModuleList(discriminators))
         self.discriminator.to(self.device)
-        # With --per-style-optimizer, one Adam per style: Adam divides each step by a running
-        # average of squared gradients, and with one state for all styles the style with the
-        # largest gradients sets that average, so the others take smaller steps than they
-        # would alone (the bundled styles' gradient norms differ several-fold).
-        self.generator_optimizers = [
-            torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
-            for _ in range(len(self.styles) if config.per_style_optimizer else 1)
-        ]
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
         self.bf16 = resolve_precision(config.precision, self.device) == "bf16"
         self.step = 0
         self.elapsed = 0.0
         self.history: list[dict[str, float]] = []
         self.sample_photos = self._sample_photos(content_paths)
-
-    @property
-    def opt_g(self) -> torch.optim.Optimizer:
-        """The generator's optimiser for this step (its style's, with --per-style-optimizer)."""
-        return self.generator_optimizers[self.step % len(self.generator_optimizers)]
 
     def autocast(self):
         """bfloat16 for the frozen feature network where the hardware runs it fast (see benchmarks/)."""
