@@ -2,6 +2,11 @@
 
     python benchmarks/controls.py            # bundled `classics` vs the bundled single styles, 20 val photos
     python benchmarks/controls.py --quick    # tiny synthetic data and models (CI smoke run)
+    python benchmarks/controls.py --model M.safetensors --also-single starry_night=S1.safetensors
+
+--also-single adds another single-style model of a style (e.g. the same command with another
+--seed) as a row of its own, its change measured against the first single model: how far two
+runs of the same recipe land apart, the yardstick for the multi-style model's change.
 
 Per style, `brushwork evaluate` measures the multi-style model (that style picked with
 --style-mix NAME=1) and the single-style model of the same style on the same validation
@@ -40,6 +45,12 @@ def _means(result) -> dict[str, float]:
     return {k: statistics.fmean(row[k] for row in result.images) for k in COLUMNS}
 
 
+def _changes(values: dict[str, float], reference: dict[str, float]) -> list[str]:
+    """Each metric's relative difference to `reference`, in %, positive where `values` is better."""
+    signs = {key: 1 if "↑" in title else -1 for key, title in COLUMNS.items()}
+    return [f"{signs[k] * (values[k] - reference[k]) / abs(reference[k]) * 100:+.1f} %" for k in COLUMNS]
+
+
 def _quick_models(work: Path) -> tuple[str, dict[str, tuple[str, Path]]]:
     """Tiny two-style and single-style models on synthetic data (same total steps)."""
     content, _, style = synthetic_data(work / "data")
@@ -66,6 +77,8 @@ def main() -> None:
     p.add_argument("--model", default="classics", help="the multi-style model (file or bundled name)")
     p.add_argument("--val", type=Path, default=DATA / "content" / "val")
     p.add_argument("--limit", type=int, default=20, help="validation photos per evaluation")
+    p.add_argument("--also-single", action="append", default=[], metavar="NAME=MODEL",
+                   help="another single-style model of style NAME (e.g. another seed), compared with the first")
     p.add_argument("--work", type=Path, default=None, help="folder for the evaluation reports (default: a temporary one)")
     args = p.parse_args()
     tmp = tempfile.TemporaryDirectory()
@@ -82,25 +95,27 @@ def main() -> None:
     lines = ["## Creative controls", "", f"`{command_line()}`", "", machine(), "",
              f"### One model of {len(styles)} styles vs one model per style", "",
              f"`brushwork evaluate` on the first {args.limit} photos of {val.name} at {SIZE} px. "
-             "\"change\" is the multi-style model's relative difference (positive: better).", "", header, rule]  # fmt: skip
+             "Each \"change\" row is the row above's relative difference to the single-style model (positive: better).",
+             "", header, rule]  # fmt: skip
+    also = [spec.partition("=")[::2] for spec in args.also_single]
+    if unknown := sorted({name for name, _ in also} - set(styles)):
+        p.error(f"--also-single: no style {unknown[0]!r} (known: {', '.join(styles)})")
     first = next(iter(styles))
     references = {}
     for name, (single, painting) in styles.items():
         base = EvaluateConfig(style=str(painting), model="-", **common)
         references[name] = style_reference(base, torch.device("cpu"))
-        results = {}
-        for label, options in ((f"{Path(single).stem} (one style)", {"model": single}),
-                               (f"{Path(model).stem} --style-mix {name}=1", {"model": model, "style_mix": f"{name}=1"})):  # fmt: skip
-            config = EvaluateConfig(style=str(painting), report=str(work / f"{name}_{len(results)}"), **common, **options)
-            results[label] = _means(evaluate(config, progress=False, reference=references[name]))
-        (one, one_values), (_, multi_values) = results.items()
-        for label, values in results.items():
+        compared = [(f"{Path(model).stem} --style-mix {name}=1", {"model": model, "style_mix": f"{name}=1"})]
+        compared += [(f"{Path(other).stem} (one style, another run)", {"model": other}) for n, other in also if n == name]
+        one_values = None
+        for index, (label, options) in enumerate([(f"{Path(single).stem} (one style)", {"model": single}), *compared]):
+            config = EvaluateConfig(style=str(painting), report=str(work / f"{name}_{index}"), **common, **options)
+            values = _means(evaluate(config, progress=False, reference=references[name]))
             lines.append(f"| {name} | {label} | " + " | ".join(f"{values[k]:.4g}" for k in COLUMNS) + " |")
-        change = []
-        for key, title in COLUMNS.items():
-            sign = 1 if "↑" in title else -1
-            change.append(f"{sign * (multi_values[key] - one_values[key]) / abs(one_values[key]) * 100:+.1f} %")
-        lines.append(f"| {name} | change | " + " | ".join(change) + " |")
+            if one_values is None:
+                one_values = values
+            else:
+                lines.append(f"| {name} | change | " + " | ".join(_changes(values, one_values)) + " |")
 
     painting = styles[first][1]
     lines += ["", f"### Strength ladder: {Path(model).stem}, style {first}", "",

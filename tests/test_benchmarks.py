@@ -22,7 +22,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("gpu.py", "## GPU inference", ["--device", "cpu"]),
         ("macs.py", "## Compute", []),  # CI has no GPU: the CPU path of the script
         ("ablation.py", "## Ablation", []),
-        ("controls.py", "## Creative controls", []),
+        ("controls.py", "## Creative controls", ["--also-single", "a=starry_night"]),  # any single model will do
     ],
 )
 def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_path):
@@ -36,3 +36,5 @@ def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_pat
     text = results.read_text()
     assert heading in text and "kept" in text  # its own section written, the others left alone
     assert not re.search(r"\bnan\b", text.split(heading, 1)[1], re.I)  # every number was computed
+    if "--also-single" in extra:
+        assert "| a | starry_night (one style, another run) |" in text
