@@ -24,3 +24,9 @@ common=(--content "$data/content/train" --backbone random --quiet)
     --style monet="$data/collections/monet" --max-strength 1.5 --iterations 4500 \
     --name classics --description "Starry Night, Great Wave and Monet in one model: strength, blends and regions" \
     --output "$out/classics.safetensors" --run-dir runs/classics
+# Not bundled: a second run of two single styles, the same commands with --seed 1, to see how
+# far two runs of one recipe land apart (benchmarks/controls.py --also-single):
+#   brushwork train "${common[@]}" --style "$data/style/vangogh_the_starry_night_1889.jpg" \
+#       --name starry_night --seed 1 --output runs/seed1/starry_night.safetensors --run-dir runs/seed1/starry_night
+#   brushwork train "${common[@]}" --style "$data/style/hokusai_the_great_wave_off_kanagawa.jpg" \
+#       --name great_wave --seed 1 --output runs/seed1/great_wave.safetensors --run-dir runs/seed1/great_wave
