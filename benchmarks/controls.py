@@ -100,6 +100,8 @@ def main() -> None:
     also = [spec.partition("=")[::2] for spec in args.also_single]
     if unknown := sorted({name for name, _ in also} - set(styles)):
         p.error(f"--also-single: no style {unknown[0]!r} (known: {', '.join(styles)})")
+    if any(not other for _, other in also):
+        p.error("--also-single takes NAME=MODEL")
     first = next(iter(styles))
     references = {}
     for name, (single, painting) in styles.items():
