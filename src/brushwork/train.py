@@ -162,11 +162,13 @@ class Trainer:
         drawn = torch.rand(off_strength_count(self.config.batch_size), generator=rng) * self.config.max_strength
         return torch.cat([torch.ones(self.config.batch_size), drawn]).to(self.device)
 
-    def turn_of_feature_network(self) -> int:
-        """Which random network this step's losses come from. The networks advance once per
+    def turn(self) -> tuple[int, int]:
+        """This step's (style, random feature network). Several styles take turns, one per
+        step, so a step costs the same for one style or K. The networks advance once per
         round of the styles, so every style meets every network (with as many networks as
         styles, advancing every step would pair each style with one network for good)."""
-        return (self.step // len(self.styles)) % len(self.feature_networks)
+        k = len(self.styles)
+        return self.step % k, (self.step // k) % len(self.feature_networks)
 
     # -- one step ---------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
@@ -175,8 +177,7 @@ class Trainer:
         for optimizer, lr in ((self.opt_g, config.lr_g), (self.opt_d, config.lr_d)):
             for group in optimizer.param_groups:
                 group["lr"] = lr * factor
-        # Several styles take turns, one per step, so a step costs the same for one style or K.
-        style = self.step % len(self.styles)
+        style, network_index = self.turn()
         strengths = self._strengths(rng)
         photos = self.content.sample(config.batch_size if strengths is None else len(strengths), rng).to(self.device)
         cond = None
@@ -193,7 +194,7 @@ class Trainer:
         # The photos at strength 1 (all of them without strength control): only they are meant
         # to look like the painting, so only they meet the palette and the discriminator.
         at_strength_one = stylized[: config.batch_size]
-        network = self.feature_networks[self.turn_of_feature_network()]
+        network = self.feature_networks[network_index]
         with self.autocast():
             with torch.no_grad():
                 photo_content = network.vgg(photos)[config.content_layer].float()
