@@ -1,15 +1,12 @@
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from brushwork.checkpoint import load_checkpoint, read_checkpoint
+from brushwork.checkpoint import read_checkpoint
 from brushwork.config import GeneratorConfig, TrainConfig
 from brushwork.errors import BrushworkError
 from brushwork.modelfile import load_model
-from brushwork.style_balance import StyleBalance
 from brushwork.train import Trainer, train
 
 from .conftest import make_photo
@@ -346,36 +343,3 @@ def test_strength_control_adds_photos_off_strength_one_and_shows_the_discriminat
     assert strengths[:4] == [1.0] * 4 and len(strengths) == 6 and strengths[4] != strengths[5]
     assert all(0 <= s <= 1.5 for s in strengths)
     assert judged == [4, 4, 6]  # real crops, the strength-1 fakes (D's step), then all fakes (G's step)
-
-
-def test_style_balance_scales_each_style_to_the_mean_gradient_norm():
-    balance = StyleBalance(2)
-    assert balance.scale(0) == 1.0  # until every style has been measured
-    balance.record(0, 10.0, 1.0)
-    assert balance.scale(1) == 1.0
-    balance.record(1, 80.0, 2.0)  # a step whose loss was doubled: its own norm was 40
-    assert balance.scale(0) == pytest.approx(2.5) and balance.scale(1) == pytest.approx(0.625)
-    balance.record(0, float("nan"), 1.0)  # a diverged step teaches it nothing
-    balance.record(0, 20.0, 1.0)
-    assert float(balance.norms[0]) == pytest.approx(0.9 * 10 + 0.1 * 20)
-
-
-def test_balance_styles_scales_a_styles_gradient_and_survives_a_resume(config, tmp_path):
-    config.style = (_painting(tmp_path / "red.png", (220, 40, 30), 1), _painting(tmp_path / "blue.png", (30, 60, 220), 2))
-    config.adversarial_start = 0
-    plain, balanced = Trainer(config), Trainer(dataclasses.replace(config, balance_styles=True))
-    for _ in range(2):  # one turn per style, at scale 1: both trainers stay equal
-        assert plain.train_step()["grad_norm"] == pytest.approx(balanced.train_step()["grad_norm"], rel=1e-5)
-    norms = balanced.balance.norms.clone()
-    step = balanced.train_step()  # style 0 again, now scaled to the mean of the two norms
-    assert step["style_scale"] == pytest.approx(float(norms.mean() / norms[0]))
-    assert step["style_scale"] != pytest.approx(1.0)
-    assert step["grad_norm"] == pytest.approx(step["style_scale"] * plain.train_step()["grad_norm"], rel=1e-3)
-
-    balanced.save_checkpoint()
-    resumed = Trainer(balanced.config)
-    load_checkpoint(tmp_path / "run" / "checkpoint.pt", resumed)
-    assert torch.equal(resumed.balance.norms, balanced.balance.norms)
-    config.style = config.style[:1]
-    with pytest.raises(BrushworkError, match="--balance-styles is for a model of several styles"):
-        dataclasses.replace(config, balance_styles=True).validate()

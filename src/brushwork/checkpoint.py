@@ -33,8 +33,6 @@ def save_checkpoint(path: str | Path, trainer: "Trainer") -> None:
         "opt_d": trainer.opt_d.state_dict(),
         "history": json.dumps(trainer.history),
     }
-    if trainer.balance:
-        state["style_balance"] = trainer.balance.state()
     atomic_write(Path(path), lambda tmp: torch.save(state, tmp))
 
 
@@ -61,8 +59,6 @@ def load_checkpoint(path: str | Path, trainer: "Trainer") -> None:
         trainer.discriminator.load_state_dict(state["discriminator"])
         trainer.opt_g.load_state_dict(state["opt_g"])
         trainer.opt_d.load_state_dict(state["opt_d"])
-        if trainer.balance and "style_balance" in state:
-            trainer.balance.load(state["style_balance"])
     except (KeyError, RuntimeError, ValueError) as exc:
         raise BrushworkError(f"{path}: checkpoint does not match this configuration ({describe(exc)})") from None
     trainer.step = int(state["step"])

@@ -38,8 +38,6 @@ HELP = {
     "palette_weight": "weight of the palette loss (sliced Wasserstein distance of output and painting colours)",
     "max_strength": "train strength control: strengths from 0 to this (e.g. 1.5) for stylize --strength "
     "(0: one strength)",
-    "balance_styles": "several styles: scale each style's loss so its gradients are as large as the others' "
-    "(equal steps for every style under the shared optimiser)",
     "adversarial_start": "fraction of the iterations trained before the adversarial loss starts",
     "content_layer": "VGG-19 layer of the content loss",
     "style_layers": "VGG-19 layers of the style loss",

@@ -110,9 +110,6 @@ class TrainConfig:
     # [0, max_strength], their style (and adversarial) loss weighted by S, so one model covers
     # them all (0: a model of one strength, 1; a model of several styles still takes blends).
     max_strength: float = 0.0
-    # Several styles: scale each style's loss so its gradient on the generator has the same
-    # running norm as the others' (train.StyleBalance), so no style's steps are drowned out.
-    balance_styles: bool = False
     adversarial_start: float = 0.2  # fraction of iterations trained without the GAN term first
     content_layer: str = "relu4_2"
     style_layers: tuple[str, ...] = STYLE_LAYERS
@@ -194,8 +191,6 @@ class TrainConfig:
         if not self.style:
             raise BrushworkError("--style is required (a painting or a folder of paintings)")
         names = [name for name, _ in self.style_specs()]
-        if self.balance_styles and len(names) < 2:
-            raise BrushworkError("--balance-styles is for a model of several styles (give --style more than once)")
         if len(set(names)) < len(names):
             raise BrushworkError(f"--style: two styles named {sorted(n for n in names if names.count(n) > 1)[0]!r}; name them NAME=PATH")
 

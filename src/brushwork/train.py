@@ -45,7 +45,6 @@ from .losses import (
 from .metrics import color_pixels
 from .modelfile import save_model
 from .models import MultiScaleDiscriminator, build_generator
-from .style_balance import StyleBalance
 from .style_source import StyleSource, load_style
 
 SAMPLE_PHOTOS = 4
@@ -127,7 +126,6 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
         self.bf16 = resolve_precision(config.precision, self.device) == "bf16"
-        self.balance = StyleBalance(len(self.styles)) if config.balance_styles else None
         self.step = 0
         self.elapsed = 0.0
         self.history: list[dict[str, float]] = []
@@ -230,14 +228,10 @@ class Trainer:
             losses["discriminator"] = d_loss.detach()
             total = total + config.adversarial_weight * losses["adversarial"]
 
-        scale = self.balance.scale(style) if self.balance else 1.0
         self.opt_g.zero_grad(set_to_none=True)
-        (total * scale).backward()
+        total.backward()
         losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.generator.parameters(), config.grad_clip or math.inf)
         self.opt_g.step()
-        if self.balance:
-            self.balance.record(style, float(losses["grad_norm"]), scale)
-            losses["style_scale"] = torch.tensor(scale)
         losses["total"] = total.detach()
         self.step += 1
         values = {k: float(v.detach()) for k, v in losses.items()}
