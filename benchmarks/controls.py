@@ -81,6 +81,9 @@ def main() -> None:
                    help="another single-style model of style NAME (e.g. another seed), compared with the first")
     p.add_argument("--work", type=Path, default=None, help="folder for the evaluation reports (default: a temporary one)")
     args = p.parse_args()
+    also = [spec.partition("=")[::2] for spec in args.also_single]
+    if any(not name or not other for name, other in also):  # before --quick spends minutes training
+        p.error("--also-single takes NAME=MODEL")
     tmp = tempfile.TemporaryDirectory()
     work = args.work or Path(tmp.name)
     model, styles, val, style_size = args.model, STYLES_OF_CLASSICS, args.val, 512
@@ -97,27 +100,25 @@ def main() -> None:
              f"`brushwork evaluate` on the first {args.limit} photos of {val.name} at {SIZE} px. "
              "Each \"change\" row is the row above's relative difference to the single-style model (positive: better).",
              "", header, rule]  # fmt: skip
-    also = [spec.partition("=")[::2] for spec in args.also_single]
     if unknown := sorted({name for name, _ in also} - set(styles)):
         p.error(f"--also-single: no style {unknown[0]!r} (known: {', '.join(styles)})")
-    if any(not other for _, other in also):
-        p.error("--also-single takes NAME=MODEL")
     first = next(iter(styles))
     references = {}
     for name, (single, painting) in styles.items():
         base = EvaluateConfig(style=str(painting), model="-", **common)
         references[name] = style_reference(base, torch.device("cpu"))
-        compared = [(f"{Path(model).stem} --style-mix {name}=1", {"model": model, "style_mix": f"{name}=1"})]
-        compared += [(f"{Path(other).stem} (one style, another run)", {"model": other}) for n, other in also if n == name]
-        one_values = None
-        for index, (label, options) in enumerate([(f"{Path(single).stem} (one style)", {"model": single}), *compared]):
+        def measure(index: int, label: str, **options) -> dict[str, float]:
             config = EvaluateConfig(style=str(painting), report=str(work / f"{name}_{index}"), **common, **options)
             values = _means(evaluate(config, progress=False, reference=references[name]))
             lines.append(f"| {name} | {label} | " + " | ".join(f"{values[k]:.4g}" for k in COLUMNS) + " |")
-            if one_values is None:
-                one_values = values
-            else:
-                lines.append(f"| {name} | change | " + " | ".join(_changes(values, one_values)) + " |")
+            return values
+
+        one_values = measure(0, f"{Path(single).stem} (one style)", model=single)
+        compared = [(f"{Path(model).stem} --style-mix {name}=1", {"model": model, "style_mix": f"{name}=1"})]
+        compared += [(f"{Path(other).stem} (one style, another run)", {"model": other}) for n, other in also if n == name]
+        for index, (label, options) in enumerate(compared, start=1):
+            values = measure(index, label, **options)
+            lines.append(f"| {name} | change | " + " | ".join(_changes(values, one_values)) + " |")
 
     painting = styles[first][1]
     lines += ["", f"### Strength ladder: {Path(model).stem}, style {first}", "",
