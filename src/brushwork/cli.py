@@ -39,10 +39,10 @@ HELP = {
     "max_strength": "train strength control: strengths from 0 to this (e.g. 1.5) for stylize --strength "
     "(0: one strength)",
     "adversarial_start": "fraction of the iterations trained before the adversarial loss starts",
-    "content_layer": "VGG-19 layer of the content loss",
-    "style_layers": "VGG-19 layers of the style loss",
+    "content_layer": "feature-network layer of the content loss (default: the backbone's, block3 or relu4_2)",
+    "style_layers": "feature-network layers of the style loss (default: the backbone's, dw1..dw5 or relu1_1..relu5_1)",
     "style_layer_weights": "one weight per style layer",
-    "backbone": "feature network weights: auto, imagenet or random",
+    "backbone": "loss network: efficientnet-lite0 (default, ImageNet weights from pip), vgg19 (needs its weights) or random (tests and speed benchmarks only: it cannot describe a style)",
     "random_backbones": "with the random backbone: train against this many random VGG-19s, one per step in turn",
     "vgg_weights": "local copy of torchvision's VGG-19 ImageNet weights (vgg19-dcbb9e9d.pth)",
     "seed": "random seed",

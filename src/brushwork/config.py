@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import BrushworkError
-from .features import BACKBONES
+from .features import BACKBONES, DEFAULT_BACKBONE, default_layers
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -19,7 +19,7 @@ else:  # pragma: no cover
 
 # Generator widths by architecture: brushwork's version-2 default, and Johnson et al.'s 32.
 DEFAULT_CHANNELS = {"brushwork": 16, "johnson": 32}
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")  # VGG-19's (evaluation's random VGG)
 
 
 @dataclass
@@ -111,10 +111,11 @@ class TrainConfig:
     # them all (0: a model of one strength, 1; a model of several styles still takes blends).
     max_strength: float = 0.0
     adversarial_start: float = 0.2  # fraction of iterations trained without the GAN term first
-    content_layer: str = "relu4_2"
-    style_layers: tuple[str, ...] = STYLE_LAYERS
-    style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
-    backbone: str = "auto"
+    # Empty: the backbone's own choice (features.default_layers); weights default to 1 each.
+    content_layer: str = ""
+    style_layers: tuple[str, ...] = ()
+    style_layer_weights: tuple[float, ...] = ()
+    backbone: str = DEFAULT_BACKBONE
     random_backbones: int = 1  # with the random backbone: this many VGG-19s (consecutive seeds), one per step in turn
     vgg_weights: str = ""
     seed: int = 0
@@ -144,10 +145,10 @@ class TrainConfig:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")
         if not 0 <= self.adversarial_start <= 1:
             raise BrushworkError(f"--adversarial-start must be in [0, 1] (got {self.adversarial_start})")
-        if len(self.style_layer_weights) != len(self.style_layers):
+        _, layers, _ = self.loss_layers()
+        if self.style_layer_weights and len(self.style_layer_weights) != len(layers):
             raise BrushworkError(
-                f"--style-layer-weights has {len(self.style_layer_weights)} values "
-                f"for {len(self.style_layers)} style layers"
+                f"--style-layer-weights has {len(self.style_layer_weights)} values for {len(layers)} style layers"
             )
         if self.generator.channels < 4 or self.generator.res_blocks < 0:
             raise BrushworkError("generator channels must be >= 4 and res_blocks >= 0")
@@ -196,6 +197,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.style = self.styles()
+
+    def loss_layers(self) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
+        """(content layer, style layers, style layer weights), the backbone's defaults filled in."""
+        return resolve_layers(self.backbone, self.content_layer, self.style_layers, self.style_layer_weights)
 
     def styles(self) -> tuple[str, ...]:
         """`style` as a tuple (it may have been set to one path as a string)."""
@@ -247,6 +252,15 @@ class TrainConfig:
             return cls(generator=generator, **values)
         except TypeError as exc:
             raise BrushworkError(f"{source}: {exc}") from None
+
+
+def resolve_layers(
+    backbone: str, content_layer: str, style_layers: tuple[str, ...], weights: tuple[float, ...] = ()
+) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
+    """The loss layers a config asks for, with `backbone`'s defaults where it gives none."""
+    default_content, default_style = default_layers(backbone)
+    style_layers = tuple(style_layers) or default_style
+    return content_layer or default_content, style_layers, tuple(weights) or (1.0,) * len(style_layers)
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:

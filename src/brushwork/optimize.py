@@ -16,10 +16,10 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .color_preservation import match_colors
-from .config import STYLE_LAYERS, TrainConfig
+from .config import TrainConfig, resolve_layers
 from .devices import pick_device
 from .errors import BrushworkError
-from .features import VGGFeatures
+from .features import feature_network
 from .losses import (
     PALETTE_DIRECTIONS,
     PALETTE_PIXELS,
@@ -52,7 +52,7 @@ class OptimizeConfig:
     tv_weight: float = _DEFAULTS.tv_weight
     palette_weight: float = _DEFAULTS.palette_weight
     content_layer: str = _DEFAULTS.content_layer
-    style_layers: tuple[str, ...] = STYLE_LAYERS
+    style_layers: tuple[str, ...] = _DEFAULTS.style_layers  # empty: the backbone's own (features.default_layers)
     backbone: str = _DEFAULTS.backbone
     vgg_weights: str = ""
     device: str = "auto"
@@ -80,6 +80,7 @@ class StyleOptimizer(ImageStylizer):
 
     def __init__(self, config: OptimizeConfig, progress: bool = False):
         config.validate()
+        config.content_layer, config.style_layers, _ = resolve_layers(config.backbone, config.content_layer, config.style_layers)
         self.config = config
         self.progress = progress
         self.device = pick_device(config.device)
@@ -87,7 +88,7 @@ class StyleOptimizer(ImageStylizer):
         self.name = f"{self.style.name} (optimised)"
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         weights = config.vgg_weights or None
-        self.vgg = VGGFeatures(layers, backbone=config.backbone, weights_path=weights).to(self.device)
+        self.vgg = feature_network(layers, config.backbone, weights).to(self.device)
         paintings = list(self.style.images())
         # With match_colors the targets are taken again for each photo, from recoloured paintings.
         self.paintings = paintings if config.match_colors else None

@@ -16,7 +16,6 @@ from torch import Tensor
 
 from .data import RandomCrops, find_images, load_image, open_image
 from .errors import BrushworkError
-from .features import VGGFeatures
 from .losses import gram_matrix
 from .modelfile import thumbnail_base64
 
@@ -61,7 +60,7 @@ class StyleSource:
     @torch.no_grad()
     def gram_targets(
         self,
-        vgg: VGGFeatures,
+        vgg: torch.nn.Module,
         layers: tuple[str, ...],
         device: torch.device,
         images: Iterable[Tensor] | None = None,

@@ -29,7 +29,7 @@ from .config import GeneratorConfig, TrainConfig
 from .data import RandomCrops, find_images, load_image, save_image
 from .devices import pick_device
 from .errors import BrushworkError
-from .features import RANDOM_SEED, VGGFeatures
+from .features import RANDOM_SEED, feature_network
 from .losses import (
     content_loss,
     discriminator_loss,
@@ -73,9 +73,9 @@ def off_strength_count(batch_size: int) -> int:
 
 @dataclass
 class FeatureNetwork:
-    """A frozen VGG-19 with each style's Gram targets and per-layer weights under it."""
+    """A frozen feature network with each style's Gram targets and per-layer weights under it."""
 
-    vgg: VGGFeatures
+    vgg: torch.nn.Module
     style_targets: list[dict[str, Tensor]]  # one per style, in the order of the conditioning vector
     layer_weights: list[dict[str, Tensor]]
 
@@ -85,6 +85,8 @@ class Trainer:
 
     def __init__(self, config: TrainConfig):
         config.validate()
+        # The backbone's default layers are written into the config, so the model file says which were used.
+        config.content_layer, config.style_layers, config.style_layer_weights = config.loss_layers()
         self.config = config
         self.device = pick_device(config.device)
         torch.manual_seed(config.seed)
@@ -102,14 +104,14 @@ class Trainer:
 
         style_images = [list(style.images()) for style in self.styles]  # decoded once for every target below
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
-        first = VGGFeatures(layers, backbone=config.backbone, weights_path=config.vgg_weights or None)
+        first = feature_network(layers, config.backbone, config.vgg_weights or None)
         self.feature_networks = [self._feature_network(first, style_images)]
         if first.backbone == "random":
             # Several random networks, one per step in turn: against one fixed random network a
             # generator can lower the style loss with textures that suit that network's filters;
             # taking turns rewards what the networks agree on (measured in docs/method.md).
             for seed in range(RANDOM_SEED + 1, RANDOM_SEED + config.random_backbones):
-                extra = VGGFeatures(layers, backbone="random", random_seed=seed)
+                extra = feature_network(layers, "random", random_seed=seed)
                 self.feature_networks.append(self._feature_network(extra, style_images))
         self.vgg = first  # the one named in the model's metadata (moved to the device above)
         # Colours sampled evenly from the painting(s), for the palette loss (only when it is on).
@@ -135,7 +137,7 @@ class Trainer:
         """bfloat16 for the frozen feature network where the hardware runs it fast (see benchmarks/)."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
-    def _feature_network(self, vgg: VGGFeatures, style_images: list[list[Tensor]]) -> FeatureNetwork:
+    def _feature_network(self, vgg: torch.nn.Module, style_images: list[list[Tensor]]) -> FeatureNetwork:
         config = self.config
         vgg = vgg.to(self.device)
         targets = [
