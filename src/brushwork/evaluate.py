@@ -4,10 +4,13 @@ Either a model stylizes every photo of a folder (and is timed), or already styli
 are paired with their photos by file name. Every pair is measured at one size (the longer
 side `metric_size`) so numbers compare across resolutions; the style is measured once.
 
-Metrics (see metrics.py): content SSIM and edge score (photo vs output); colour SWD, patch
-SWD and a Gram distance under an evaluation VGG-19 that no model trains with (output vs
-style); the standard ImageNet-VGG content and style losses when those weights are present.
-The unstyled photo's own style distances are reported beside them as the starting point.
+Headline metrics (judge.py), under EfficientNet-Lite2, a pretrained network no model trains
+with: a content distance (photo vs output) and two style distances (Gram, and a Fréchet
+distance of patch features; output vs style). Secondary, pretrained-free (metrics.py): content
+SSIM and edge score; colour SWD, patch SWD and a Gram distance under a random VGG-19. The
+standard ImageNet-VGG content and style losses when those weights are present. The unstyled
+photo's own style distances are reported beside them as the starting point. No metric alone
+has been right every time (docs/method.md, "Evaluation"): the contact sheet is the judge.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .data import IMAGE_EXTENSIONS, find_images, load_image, save_image, tensor_
 from .errors import BrushworkError, describe
 from .features import VGGFeatures, imagenet_weights_available
 from .files import atomic_write
+from .judge import Judge
 from .losses import content_loss, gram_matrix, relative_layer_weights, style_loss
 from .metrics import BLUR_SIGMA, color_pixels, color_swd, content_ssim, edge_score, patch_descriptors, patch_swd
 from .sheets import contact_sheet
@@ -42,6 +46,9 @@ CONTENT_LAYER = "relu4_2"
 
 # Metric -> (label, which direction is better), in report order.
 METRICS = {
+    "content_lite2": ("content distance, Lite2", "lower"),
+    "gram_lite2": ("Gram distance to style, Lite2", "lower"),
+    "frechet_lite2": ("patch Fréchet distance to style, Lite2", "lower"),
     "ssim": ("content SSIM (blurred luminance)", "higher"),
     "edge": ("edge score", "higher"),
     "color_swd": ("colour SWD to style", "lower"),
@@ -52,7 +59,7 @@ METRICS = {
     "ms": ("ms per image", "lower"),
     "ms_per_mp": ("ms per megapixel", "lower"),
 }
-STYLE_METRICS = ("color_swd", "patch_swd", "gram_eval", "imagenet_style")
+STYLE_METRICS = ("gram_lite2", "frechet_lite2", "color_swd", "patch_swd", "gram_eval", "imagenet_style")
 
 
 @dataclass
@@ -98,13 +105,15 @@ class EvaluationResult:
 
 
 class StyleReference:
-    """The style's statistics, taken once: colours, patch descriptors, evaluation Grams."""
+    """The style's statistics, taken once: Lite2 statistics, colours, patch descriptors, evaluation Grams."""
 
     def __init__(self, style: str, style_size: int, device: torch.device, imagenet: VGGFeatures | None):
         source = load_style(style, crop=16, style_size=style_size)
         self.name = source.name
         images = list(source.images())
         self.first_image = images[0]
+        self.judge = Judge(device)
+        self.judged_style = self.judge.style(images)
         self.pixels = color_pixels(images)
         self.patches = patch_descriptors(images)
         self.eval_vgg = VGGFeatures(STYLE_LAYERS, backbone="random", random_seed=EVAL_SEED).to(device)
@@ -125,7 +134,11 @@ class StyleReference:
     @torch.no_grad()
     def distances(self, image: Tensor, photo: Tensor) -> dict[str, float]:
         """Style metrics of `image` (1×3×H×W), plus content loss vs `photo` under ImageNet VGG."""
+        judged = self.judged_style.distances(image)
         out = {
+            "content_lite2": self.judge.content_distance(photo, image),
+            "gram_lite2": judged["gram"],
+            "frechet_lite2": judged["frechet"],
             "color_swd": float(color_swd(image, self.pixels)),
             "patch_swd": float(patch_swd(image, self.patches)),
             "gram_eval": _relative_gram_error(self.eval_vgg(image.to(self.device)), self.eval_grams),

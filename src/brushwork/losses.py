@@ -21,6 +21,34 @@ PALETTE_PIXELS = 65536  # colours sampled from the painting(s) once, for the pal
 PALETTE_DIRECTIONS = 32  # random projections per call (colour space is 3-D)
 
 
+# The loss network sees the output and the photo through the same small random shift and
+# rescale each step (see jittered_views).
+JITTER_SHIFT = 4  # pixels, at most
+JITTER_SCALE = 0.15  # relative, either way
+
+
+def jittered_views(photos: Tensor, stylized: Tensor, rng: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Both batches rescaled by one random factor in [1 − JITTER_SCALE, 1 + JITTER_SCALE] and
+    cropped at one random offset of 0..JITTER_SHIFT pixels (the same view of both, so the
+    content loss still compares aligned pixels).
+
+    Why: the loss network downsamples by strides of 2 up to 32, so against a fixed pixel grid a
+    generator can lower the Gram loss with a periodic pattern that matches those strides (a
+    regular diagonal hatching, measured in docs/method.md). A pattern that pays off only on
+    one grid stops paying when the grid moves every step; brush strokes keep paying.
+    """
+    h, w = stylized.shape[-2:]
+    scale = 1 + JITTER_SCALE * (2 * torch.rand((), generator=rng).item() - 1)
+    size = (max(8, round(h * scale)), max(8, round(w * scale)))
+    dy, dx = (int(v) for v in torch.randint(0, JITTER_SHIFT + 1, (2,), generator=rng))
+
+    def view(images: Tensor) -> Tensor:
+        resized = F.interpolate(images, size=size, mode="bilinear", align_corners=False)
+        return resized[:, :, dy : size[0] - JITTER_SHIFT + dy, dx : size[1] - JITTER_SHIFT + dx]
+
+    return view(photos), view(stylized)
+
+
 def gram_matrix(features: Tensor) -> Tensor:
     """Normalised Gram matrix.
 

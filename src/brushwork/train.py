@@ -37,6 +37,7 @@ from .losses import (
     PALETTE_DIRECTIONS,
     PALETTE_PIXELS,
     gram_matrix,
+    jittered_views,
     palette_loss,
     relative_layer_weights,
     style_loss,
@@ -197,10 +198,11 @@ class Trainer:
         # to look like the painting, so only they meet the palette and the discriminator.
         at_strength_one = stylized[: config.batch_size]
         network = self.feature_networks[network_index]
+        seen_photos, seen_stylized = jittered_views(photos, stylized, rng)
         with self.autocast():
             with torch.no_grad():
-                photo_content = network.vgg(photos)[config.content_layer].float()
-            features = network.vgg(stylized)
+                photo_content = network.vgg(seen_photos)[config.content_layer].float()
+            features = network.vgg(seen_stylized)
         # Losses in float32 whatever precision the feature network ran in.
         grams = {layer: gram_matrix(features[layer].float()) for layer in config.style_layers}
         losses = {

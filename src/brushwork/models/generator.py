@@ -153,16 +153,17 @@ class Generator(nn.Module):
         features = self.decode[0](features, cond, skip=quarter, stats=stats)
         features = self.decode[1](features, cond, skip=half, stats=stats)
         delta = F.pixel_shuffle(self.to_rgb(features), 2)
-        if gate is not None:  # strength S scales the change: S = 0 is the photo itself
-            delta = delta * gate[:, :, None, None]
         if self.photo_gain is None:
             base = x
         else:
             # "luma": the photo's shading passes, its hues do not (Rec. 601 luminance).
             photo = rgb_to_grayscale(x) if self.config.residual == "luma" else x
             base = 0.5 + self.photo_gain * (photo - 0.5)
+        painted = base + delta
         if self.config.output_range == "tanh":
-            return 0.5 + 0.5 * torch.tanh(2 * (base + delta - 0.5))  # slope 1 at mid-grey
+            painted = 0.5 + 0.5 * torch.tanh(2 * (painted - 0.5))  # slope 1 at mid-grey
+        if gate is not None:  # strength S scales the change from the photo: S = 0 is the photo itself
+            painted = x + gate[:, :, None, None] * (painted - x)
         # Straight-through only where gradients are wanted: in inference a plain clamp, which
         # stays exact when normalisation drives values far out of range (x + (1 - x) need not be 1).
-        return straight_through_clamp(base + delta) if self.training else (base + delta).clamp(0, 1)
+        return straight_through_clamp(painted) if self.training else painted.clamp(0, 1)
