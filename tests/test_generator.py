@@ -41,7 +41,7 @@ def test_untrained_luma_generator_starts_from_the_photos_grey_shading_scaled_by_
 
 
 def test_tanh_output_range_is_smooth_and_strictly_inside_0_1():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="gated", output_range="tanh"))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, norm="thumbnail", residual="gated", photo_gain=0.0, output_range="tanh"))
     photo = torch.rand(1, 3, 13, 21)
     assert torch.equal(generator(photo), torch.full_like(photo, 0.5))  # grey start, as with the clamp
     with torch.no_grad():
@@ -52,19 +52,37 @@ def test_tanh_output_range_is_smooth_and_strictly_inside_0_1():
     assert generator.to_rgb.bias.grad.abs().min() > 0  # past the bound, still a true gradient
 
 
-def test_untrained_default_generator_is_identity():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2))
+def test_untrained_generator_with_the_full_photo_path_is_identity():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, residual="full"))
     assert generator.photo_gain is None
     photo = torch.rand(1, 3, 13, 21) * 0.9 + 0.05
     assert torch.allclose(generator(photo), photo, atol=1e-5)
 
 
 def test_untrained_generator_with_colour_transfer_returns_the_recoloured_photo():
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, color_transfer=True))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=2, color_transfer=True, residual="full"))
     generator.colors.set_style([torch.rand(1, 3, 16, 16) * 0.4 + 0.3])
     photo = torch.rand(1, 3, 13, 21)
     assert torch.allclose(generator(photo), generator.colors(photo), atol=1e-5)
     assert not torch.allclose(generator(photo), photo, atol=0.05)
+
+
+def _checkerboard_energy(stage: str) -> float:
+    """How much of a random generator's change is the 2-pixel checkerboard (Nyquist) pattern."""
+    torch.manual_seed(0)
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="none", residual="full", output_stage=stage))
+    for p in generator.parameters():
+        torch.nn.init.normal_(p, std=0.2)
+    photo = torch.full((1, 3, 32, 32), 0.5)
+    with torch.no_grad():
+        change = generator.paint(photo, None, None) - photo
+    y, x = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    sign = ((x + y) % 2 * 2 - 1).float()
+    return float((change * sign).mean(dim=(2, 3)).abs().sum() / change.abs().mean(dim=(2, 3)).sum())
+
+
+def test_bilinear_output_stage_cannot_paint_a_two_pixel_pattern_that_depth_to_space_can():
+    assert _checkerboard_energy("bilinear") < 0.1 * _checkerboard_energy("shuffle")
 
 
 def test_conditioned_generator_needs_and_uses_cond():

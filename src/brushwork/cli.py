@@ -53,11 +53,12 @@ HELP = {
     "arch": "generator architecture: brushwork, or johnson (Johnson et al. 2016, the baseline)",
     "channels": "generator width at 1/2 resolution (doubled at 1/4 and 1/8)",
     "res_blocks": "generator residual blocks",
-    "norm": "generator normalisation: none (default; purely local layers), thumbnail (instance norm with "
-    "the statistics of the whole image's thumbnail; tiles exactly) or instance (not tileable)",
-    "residual": "the photo's path to the output: full (default; photo + change), gated (a learned gain) or luma (a learned gain on the photo's luminance)",
-    "photo_gain": "with --residual gated or luma: the gain's start value, 0 (paint from scratch) to 1 (start from the photo)",
+    "norm": "generator normalisation: thumbnail (default; instance norm with the statistics of the whole "
+    "image's thumbnail; tiles exactly), none (purely local layers, models before 0.3) or instance (not tileable)",
+    "residual": "the photo's path to the output: gated (default; a learned gain, the network paints the picture), full (photo + change, models before 0.3) or luma (a learned gain on the photo's luminance)",
+    "photo_gain": "with --residual gated or luma: the gain's start value, 0 (paint from scratch) to 1 (start from the photo); default 0.4",
     "output_range": "how the generator keeps outputs in [0, 1]: clamp (default) or tanh (smooth; for --residual gated or luma)",
+    "output_stage": "how the painted change reaches full resolution: bilinear (default; made at 1/2 resolution) or shuffle (depth-to-space, models before 0.3)",
     "color_transfer": "brushwork generator: map each photo's colours to the painting's before the network",
     "per_style_blocks": "several styles: one filter bank per style in the residual blocks (experimental)",
 }
@@ -84,8 +85,9 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         elif isinstance(default, tuple):
             kind = type(default[0]) if default else str
             parser.add_argument(flag, nargs="+", type=kind, default=argparse.SUPPRESS, help=HELP.get(f.name))
-        else:
-            parser.add_argument(flag, type=type(default), default=argparse.SUPPRESS, help=HELP.get(f.name))
+        else:  # a None default stands for a number chosen from other options (photo_gain)
+            kind = float if default is None else type(default)
+            parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=HELP.get(f.name))
 
 
 def _field_default(config_class: type, name: str) -> Any:

@@ -19,6 +19,7 @@ else:  # pragma: no cover
 
 # Generator widths by architecture: brushwork's version-2 default, and Johnson et al.'s 32.
 DEFAULT_CHANNELS = {"brushwork": 16, "johnson": 32}
+PHOTO_GAIN = 0.4  # start gain of the gated photo path, unless given (GeneratorConfig.photo_gain)
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")  # VGG-19's (evaluation's random VGG)
 
 
@@ -42,16 +43,19 @@ class GeneratorConfig:
     # style (models/layers.py, StyleBankConv); the rest stays shared. One trial painted weaker
     # than shared blocks (docs/method.md, "Strength and several styles"), hence opt-in.
     per_style_blocks: bool = False
-    # "none": purely local layers; "thumbnail": instance norm with statistics from the whole
-    # image's thumbnail (tiles exactly; opt-in, see docs/method.md "Thumbnail normalisation");
-    # "instance": plain instance norm (each tile normalised by itself: tiles do not match).
-    norm: str = "none"
-    # The photo's path to the output: "full" (photo + change), "gated" (a learned gain, opt-in)
-    # or "luma" (the gated path on the photo's luminance only, opt-in).
-    residual: str = "full"
+    # "thumbnail" (default): instance norm with statistics from the whole image's thumbnail
+    # (tiles exactly; docs/method.md "Thumbnail normalisation"); "none": purely local layers
+    # (models before 0.3); "instance": plain instance norm (each tile by itself: tiles do not match).
+    norm: str = "thumbnail"
+    # The photo's path to the output: "gated" (default; a learned gain: the network paints the
+    # picture), "full" (photo + change; models before 0.3) or "luma" (the gated path on the
+    # photo's luminance only).
+    residual: str = "gated"
     # Start value of the gated path's gain. It moves little in training, so it sets how much of
-    # the photo the network starts from: 0 paints from scratch, 1 starts from the photo.
-    photo_gain: float = 0.0
+    # the photo the network starts from: 0 paints from scratch, 1 starts from the photo. 0.4
+    # keeps the photo's local colours (a warm hat stays warm) under the painting's palette.
+    # None: PHOTO_GAIN on the gated and luma paths, 0 on the full path (which has no gain).
+    photo_gain: float | None = None
     # How the output is kept in [0, 1]: "clamp" (straight-through in training) or "tanh"
     # (0.5 + 0.5·tanh(2(v − 0.5)), smooth). Measured, the gated design with a clamp left much
     # of each picture pure white on a pale painting (docs/method.md, "Output range").
@@ -60,11 +64,14 @@ class GeneratorConfig:
     # Off by default: measured, it keeps far more of the photo but stalls brush texture
     # (docs/method.md, "Colour transfer"). Only the version-2 brushwork generator has the stage.
     color_transfer: bool = False
+    # How the painted change reaches full resolution: "bilinear" (3 channels at 1/2, enlarged)
+    # or "shuffle" (12 channels at 1/2, depth-to-space; models trained before 0.3).
+    output_stage: str = "bilinear"
 
     #: Values that model files and checkpoints written before a field existed were made with.
     LEGACY: ClassVar[dict[str, Any]] = {
         "version": 1, "norm": "none", "residual": "full", "color_transfer": False, "output_range": "clamp",
-        "per_style_blocks": False,
+        "per_style_blocks": False, "output_stage": "shuffle",
     }  # fmt: skip
 
     @classmethod
@@ -73,6 +80,8 @@ class GeneratorConfig:
         return cls(**{**cls.LEGACY, **values})
 
     def __post_init__(self) -> None:
+        if self.photo_gain is None:
+            self.photo_gain = PHOTO_GAIN if self.residual in ("gated", "luma") else 0.0
         if self.channels == 0:
             self.channels = DEFAULT_CHANNELS.get(self.arch, 16)
         if self.arch != "brushwork" or self.version != 2:
@@ -91,7 +100,7 @@ class TrainConfig:
     name: str = ""  # style name recorded in the model; defaults to the style file/folder stem
     description: str = ""
     run_dir: str = ""  # samples, checkpoints, TensorBoard logs; defaults to runs/<name>
-    iterations: int = 1500
+    iterations: int = 800
     batch_size: int = 4
     crop: int = 128
     style_size: int = 512  # longer side of a single painting when its Gram target is taken
@@ -101,7 +110,7 @@ class TrainConfig:
     # ...then decay along a cosine to this fraction of their start by the last step (1: constant).
     lr_final: float = 0.1
     grad_clip: float = 0.0  # clip the generator's gradient norm to this (0: no clipping)
-    content_weight: float = 1.0
+    content_weight: float = 4.0
     style_weight: float = 20.0
     adversarial_weight: float = 0.3
     tv_weight: float = 0.0
@@ -172,6 +181,8 @@ class TrainConfig:
             raise BrushworkError(f"--norm must be thumbnail, none or instance (got {self.generator.norm!r})")
         if self.generator.residual not in ("full", "gated", "luma"):
             raise BrushworkError(f"--residual must be full, gated or luma (got {self.generator.residual!r})")
+        if self.generator.output_stage not in ("bilinear", "shuffle"):
+            raise BrushworkError(f"--output-stage must be bilinear or shuffle (got {self.generator.output_stage!r})")
         if self.generator.output_range not in ("clamp", "tanh"):
             raise BrushworkError(f"--output-range must be clamp or tanh (got {self.generator.output_range!r})")
         if not 0 <= self.generator.photo_gain <= 1:

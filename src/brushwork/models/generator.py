@@ -6,9 +6,16 @@ Design choices, and why:
   free) to 1/2 resolution, two stride-2 convs take it to 1/8, and the residual blocks run
   there: 64 times fewer pixels than the photo, and a receptive field large enough for
   brush strokes. Decoding mirrors it with resize-convs (nearest ×2 then conv, no
-  checkerboard) and a depth-to-space output, so no layer runs at full resolution. That is
+  checkerboard) back to 1/2, so no layer runs at full resolution. That is
   about 10× fewer multiply-adds per pixel than version 1 for more channels where the
   strokes are made.
+- The painted change is made at 1/2 resolution (3 channels) and enlarged bilinearly
+  (``output_stage="bilinear"``). The earlier depth-to-space output (12 channels at 1/2,
+  pixel-shuffled; ``"shuffle"``, still read from older files) let each pixel of a 2×2 block
+  take its own value, and under the pretrained loss network the generator spent that freedom
+  on a fine diagonal hatching that random views before the loss network did not remove;
+  bilinear enlargement cannot draw a 2-pixel period (docs/method.md, "Output at half
+  resolution"). Strokes are wider than 2 pixels; the photo path still passes full-resolution detail.
 - U-Net-style additive skips from the encoder give the decoder edges at 1/2 and 1/4
   resolution for free, so strokes follow the photo's contours.
 - Leaky ReLUs (slope 0.2): with plain ReLUs, about half of version 1's channels ended up
@@ -99,7 +106,9 @@ class Generator(nn.Module):
         banks = self.config.cond_dim - 1 if self.config.per_style_blocks and self.config.cond_dim else 0
         self.blocks = nn.ModuleList([ResidualBlock(4 * c, d, n, SLOPE, banks) for _ in range(self.config.res_blocks)])
         self.decode = nn.ModuleList([UpLayer(4 * c, 2 * c, d, n, SLOPE), UpLayer(2 * c, c, d, n, SLOPE)])  # 1/4, 1/2
-        self.to_rgb = nn.Conv2d(c, 12, 3, padding=1, padding_mode="replicate")  # 1/2, then pixel shuffle
+        # 1/2 resolution, then bilinear ×2 (files from before it: depth-to-space of 12 channels).
+        self.bilinear_output = self.config.output_stage == "bilinear"
+        self.to_rgb = nn.Conv2d(c, 3 if self.bilinear_output else 12, 3, padding=1, padding_mode="replicate")
         nn.init.zeros_(self.to_rgb.weight)
         nn.init.zeros_(self.to_rgb.bias)
         gated = self.config.residual in ("gated", "luma")
@@ -152,7 +161,10 @@ class Generator(nn.Module):
             features = block(features, cond, stats)
         features = self.decode[0](features, cond, skip=quarter, stats=stats)
         features = self.decode[1](features, cond, skip=half, stats=stats)
-        delta = F.pixel_shuffle(self.to_rgb(features), 2)
+        if self.bilinear_output:
+            delta = F.interpolate(self.to_rgb(features), scale_factor=2.0, mode="bilinear", align_corners=False)
+        else:
+            delta = F.pixel_shuffle(self.to_rgb(features), 2)
         if self.photo_gain is None:
             base = x
         else:
