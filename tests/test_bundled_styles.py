@@ -15,18 +15,20 @@ from brushwork.modelfile import read_metadata
 from .conftest import make_photo
 
 BUNDLED = ("classics", "great_wave", "monet", "starry_night")
+RETRAINED = ("great_wave", "monet", "starry_night")  # classics is still brushwork 0.2's (docs/bundled-styles.md)
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "photo.jpg"
 
 
 def test_the_bundled_styles_are_installed_and_small():
     styles = bundled_styles()
     assert tuple(styles) == BUNDLED
-    for path in styles.values():
+    for name, path in styles.items():
         assert path.stat().st_size <= 5 * 1024 * 1024
         info = read_metadata(path)
-        # Trained by this project's code on the pretrained loss network, with the 0.3 generator.
-        assert info["backbone"] == "efficientnet-lite0" and info["steps"] > 0 and info["description"]
-        assert info["generator"]["norm"] == "thumbnail" and info["generator"]["output_stage"] == "bilinear"
+        assert info["steps"] > 0 and info["description"]
+        if name in RETRAINED:  # trained by this project's code on the pretrained loss, 0.3 generator
+            assert info["backbone"] == "efficientnet-lite0"
+            assert info["generator"]["norm"] == "thumbnail" and info["generator"].get("output_stage") == "bilinear"
 
 
 def test_styles_command_lists_names_and_descriptions(capsys):

@@ -76,10 +76,19 @@ def test_the_stage_is_only_in_version_2_brushwork_generators():
     assert build_generator(GeneratorConfig()).colors is None
 
 
-def test_models_from_before_the_stage_load_without_it():
-    from brushwork.styles import resolve_model
+def test_models_from_before_the_stage_load_without_it(tmp_path):
+    import json
 
-    loaded, info = load_model(resolve_model("starry_night"))  # bundled, written before the stage existed
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    save_model(tmp_path / "new.safetensors", Generator(GeneratorConfig(channels=8, res_blocks=1)), {"style_name": "m"})
+    with safe_open(tmp_path / "new.safetensors", "pt") as handle:  # a file written before the stage existed
+        header, tensors = handle.metadata(), {k: handle.get_tensor(k) for k in handle.keys()}
+    info = json.loads(header["brushwork"])
+    del info["generator"]["color_transfer"]
+    save_file(tensors, tmp_path / "old.safetensors", metadata={**header, "brushwork": json.dumps(info)})
+    loaded, info = load_model(tmp_path / "old.safetensors")
     assert "color_transfer" not in info["generator"]
     assert loaded.colors is None
 

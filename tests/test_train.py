@@ -115,6 +115,8 @@ def test_generator_options_out_of_range(config, field, value):
 
 
 def test_photo_gain_without_a_gated_path_is_refused(config):
+    config.generator = GeneratorConfig(channels=8, res_blocks=1, residual="full")
+    assert config.generator.photo_gain == 0  # the full path has no gain to start
     config.generator.photo_gain = 0.3
     with pytest.raises(BrushworkError, match="--photo-gain needs --residual gated or luma"):
         Trainer(config)
