@@ -15,7 +15,8 @@ def test_round_trip_keeps_weights_and_metadata(tiny_model):
     assert info["format_version"] == FORMAT_VERSION
     assert info["generator"] == {
         "arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "norm": "thumbnail",
-        "residual": "gated", "photo_gain": 0.0, "output_range": "clamp", "version": 2, "color_transfer": True, "per_style_blocks": False,
+        "residual": "gated", "photo_gain": 0.4, "output_range": "clamp", "version": 2, "color_transfer": True, "per_style_blocks": False,
+        "output_stage": "bilinear",
     }  # fmt: skip
     assert "brushwork_version" in info
     photo = torch.rand(1, 3, 20, 20)
