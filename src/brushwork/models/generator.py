@@ -20,16 +20,17 @@ Design choices, and why:
   resolution for free, so strokes follow the photo's contours.
 - Leaky ReLUs (slope 0.2): with plain ReLUs, about half of version 1's channels ended up
   never firing, and a run could end with the whole decoder dead (an identity model).
-- By default no normalisation: every layer is local, so the output at a pixel depends only
+- With ``norm="none"`` (brushwork 0.2's models) no normalisation: every layer is local, so the output at a pixel depends only
   on a bounded neighbourhood and tiles match the whole image. Residual branches start
   scaled down (SkipInit-style) so the net trains without normalisation.
-- Thumbnail instance normalisation (``norm="thumbnail"``, opt-in): every conv is followed
+- Thumbnail instance normalisation (``norm="thumbnail"``, the default since 0.3): every conv is followed
   by instance normalisation whose per-channel statistics come from a small copy of the
   whole image (thumbnail.py) rather than from the pixels at hand, so tiling stays exact.
   Measured, normalisation is what lets a feed-forward net match a painting's Gram
   statistics in a short training budget (Johnson et al.'s network without it fits the style
   loss far worse in the same steps, docs/method.md); with the gated photo path below it
-  fits the style like Johnson's network but keeps less of the photo, so it is not the default.
+  fits the style like Johnson's network. Under the pretrained loss it is what paints strokes
+  (docs/method.md, "Defaults for the pretrained loss network").
 - Conditioning goes through `ConditionalAffine` layers (FiLM): per-channel scale and shift,
   learned constants when ``cond_dim == 0``, or predicted from a conditioning vector when
   ``cond_dim > 0``. The vector is ``[S, w_1 … w_K]``: the strength S and the weights of the
@@ -38,7 +39,8 @@ Design choices, and why:
   mix interpolates them (conditional instance norm, Dumoulin et al.). Strength 1 uses only
   the weights on ``w``; those on ``(S − 1)·w`` say how the style weakens or grows with S, and
   training can update them alone (``off_strength_parameters``). The change the network
-  makes is multiplied by S: strength 0 returns the photo exactly, whatever the weights.
+  makes (output minus photo) is multiplied by S: strength 0 returns the photo exactly,
+  whatever the weights and the photo path.
 - With ``per_style_blocks`` (opt-in, several styles) the residual blocks have one filter
   bank per style (layers.StyleBankConv, as in StyleBank), blended by ``w`` like the affine
   layers; the encoder and decoder stay shared. Why: with shared blocks every style got
@@ -48,11 +50,11 @@ Design choices, and why:
   a photo's overall colours, and this gives each photo the painting's palette with its
   shapes and shading intact. The map is computed from the thumbnail too, so every tile of an
   image gets the same one.
-- The photo's path to the output (``residual``): "full" (the default) outputs
+- The photo's path to the output (``residual``): "full" (brushwork 0.2's) outputs
   ``clamp(x + delta)``: training starts from the photo (content fully kept). "gated"
-  (opt-in) outputs ``clamp(0.5 + g·(x − 0.5) + delta)`` with a learned gain g that starts
-  at ``photo_gain`` (default 0: the network paints the picture and keeps of the photo only
-  what the content loss pays for; the gain moves little in training). "luma" (opt-in) is
+  (the default since 0.3) outputs ``clamp(0.5 + g·(x − 0.5) + delta)`` with a learned gain g that starts
+  at ``photo_gain`` (default 0.4: the network paints the picture over a faded photo and
+  keeps of it what the content loss pays for; the gain moves little in training). "luma" (opt-in) is
   the gated path on the photo's luminance: the photo's shading passes through, its hues do
   not, so the colours are the network's (the painting's). Measured, the full
   path holds the output so close to the photo that the style loss stays several times the
