@@ -53,7 +53,8 @@ class GeneratorConfig:
     residual: str = "gated"
     # Start value of the gated path's gain. It moves little in training, so it sets how much of
     # the photo the network starts from: 0 paints from scratch, 1 starts from the photo. 0.4
-    # keeps the photo's local colours (a warm hat stays warm) under the painting's palette.
+    # keeps more of the photo's colours early in training; measured, most fade by the end
+    # (docs/bundled-styles.md, "What is still weak").
     # None: PHOTO_GAIN on the gated and luma paths, 0 on the full path (which has no gain).
     photo_gain: float | None = None
     # How the output is kept in [0, 1]: "clamp" (straight-through in training) or "tanh"
