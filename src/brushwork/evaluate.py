@@ -134,9 +134,10 @@ class StyleReference:
     @torch.no_grad()
     def distances(self, image: Tensor, photo: Tensor) -> dict[str, float]:
         """Style metrics of `image` (1×3×H×W), plus content loss vs `photo` under ImageNet VGG."""
-        judged = self.judged_style.distances(image)
+        seen = self.judge.features(image)  # one Lite2 pass serves the content and style distances
+        judged = self.judged_style.distances(seen)
         out = {
-            "content_lite2": self.judge.content_distance(photo, image),
+            "content_lite2": self.judge.content_distance(photo, seen),
             "gram_lite2": judged["gram"],
             "frechet_lite2": judged["frechet"],
             "color_swd": float(color_swd(image, self.pixels)),

@@ -55,9 +55,10 @@ class Judge:
         return {k: v.float() for k, v in self.network(image.to(self.device)).items()}
 
     @torch.no_grad()
-    def content_distance(self, photo: Tensor, output: Tensor) -> float:
-        """LPIPS-like distance of two 1×3×H×W images of one size (0: identical)."""
-        a, b = self.features(photo), self.features(output)
+    def content_distance(self, photo: Tensor | dict[str, Tensor], output: Tensor | dict[str, Tensor]) -> float:
+        """LPIPS-like distance of two 1×3×H×W images of one size (0: identical); either may be
+        given as its :meth:`features` already taken."""
+        a, b = (image if isinstance(image, dict) else self.features(image) for image in (photo, output))
         return sum(float(_unit(a[k]).sub(_unit(b[k])).pow(2).sum(1).mean()) for k in CONTENT_LAYERS) / len(CONTENT_LAYERS)
 
     def style(self, images: Iterable[Tensor]) -> "StyleStatistics":
@@ -85,9 +86,9 @@ class StyleStatistics:
         self.layer_weights = relative_layer_weights(grams)
 
     @torch.no_grad()
-    def distances(self, image: Tensor) -> dict[str, float]:
-        """{"gram": …, "frechet": …} of one 1×3×H×W image."""
-        features = self.judge.features(image)
+    def distances(self, image: Tensor | dict[str, Tensor]) -> dict[str, float]:
+        """{"gram": …, "frechet": …} of one 1×3×H×W image (or of its judge features)."""
+        features = image if isinstance(image, dict) else self.judge.features(image)
         grams = {layer: gram_matrix(features[layer]) for layer in STYLE_LAYERS}
         return {
             "gram": float(style_loss(grams, self.grams, self.layer_weights)) / len(STYLE_LAYERS),
