@@ -26,10 +26,10 @@ from pathlib import Path
 
 import torch
 
-from brushwork.config import TrainConfig
-from brushwork.data import find_images
-from brushwork.evaluate import EvaluateConfig, evaluate, style_reference
-from brushwork.train import Trainer
+from brushwork.training.config import TrainConfig
+from brushwork.images import find_images
+from brushwork.evaluation.evaluate import EvaluateConfig, evaluate, style_reference
+from brushwork.training.trainer import Trainer
 from common import DATA, STYLES, command_line, machine, parser, synthetic_data, write_section
 from training import train_config
 

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import torch
 
-from brushwork.config import GeneratorConfig, TrainConfig
-from brushwork.evaluate import EvaluateConfig, evaluate, style_reference
-from brushwork.train import train
+from brushwork.training.config import GeneratorConfig, TrainConfig
+from brushwork.evaluation.evaluate import EvaluateConfig, evaluate, style_reference
+from brushwork.training.trainer import train
 from common import DATA, STYLES, command_line, machine, parser, synthetic_data, write_section
 
 SECTION = "controls"

@@ -25,11 +25,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from brushwork.config import GeneratorConfig
-from brushwork.data import find_images
-from brushwork.metrics import psnr
+from brushwork.training.config import GeneratorConfig
+from brushwork.images import find_images
+from brushwork.evaluation.metrics import psnr
 from brushwork.models import build_generator
-from brushwork.stylize import Stylizer
+from brushwork.inference.stylize import Stylizer
 from common import DATA, command_line, machine, parser, write_section
 
 SECTION = "gpu"

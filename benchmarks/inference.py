@@ -34,8 +34,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from brushwork.metrics import psnr
-from brushwork.train import resolve_precision
+from brushwork.evaluation.metrics import psnr
+from brushwork.training.trainer import resolve_precision
 from common import command_line, machine, parser, write_section
 
 SECTION = "inference"
@@ -59,9 +59,9 @@ def _peak_mib() -> float:
 
 def _worker(engine: str, size: int) -> None:
     """Child process: time one pass; print JSON with seconds and peak RSS (MiB)."""
-    from brushwork.config import GeneratorConfig
+    from brushwork.training.config import GeneratorConfig
     from brushwork.models import build_generator
-    from brushwork.stylize import Stylizer
+    from brushwork.inference.stylize import Stylizer
 
     imported = _peak_mib()
     torch.manual_seed(0)
@@ -112,8 +112,8 @@ def _photo(path: Path, width: int, height: int) -> None:
 
 def _model(folder: Path) -> str:
     """The bundled default style if it is a version-2 model, else random version-2 weights."""
-    from brushwork.config import GeneratorConfig
-    from brushwork.modelfile import read_metadata, save_model
+    from brushwork.training.config import GeneratorConfig
+    from brushwork.inference.modelfile import read_metadata, save_model
     from brushwork.models import Generator
     from brushwork.styles import DEFAULT_STYLE, resolve_model
 

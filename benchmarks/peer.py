@@ -28,11 +28,11 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from brushwork.data import find_images, load_image, save_image, tensor_to_pil
-from brushwork.evaluate import METRICS, EvaluateConfig, evaluate, style_reference
-from brushwork.optimize import OptimizeConfig, StyleOptimizer
+from brushwork.images import find_images, load_image, save_image, tensor_to_pil
+from brushwork.evaluation.evaluate import METRICS, EvaluateConfig, evaluate, style_reference
+from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
 from brushwork.sheets import contact_sheet
-from brushwork.stylize import Stylizer
+from brushwork.inference.stylize import Stylizer
 from common import DATA, REPO, STYLES, command_line, machine, parser, synthetic_data, write_section
 
 SECTION = "peer"

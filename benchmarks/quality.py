@@ -30,12 +30,12 @@ from pathlib import Path
 from PIL import Image
 import torch
 
-from brushwork.config import GeneratorConfig
-from brushwork.data import find_images, load_image, save_image, tensor_to_pil
-from brushwork.evaluate import EvaluateConfig, evaluate, style_reference
-from brushwork.optimize import OptimizeConfig, StyleOptimizer
+from brushwork.training.config import GeneratorConfig
+from brushwork.images import find_images, load_image, save_image, tensor_to_pil
+from brushwork.evaluation.evaluate import EvaluateConfig, evaluate, style_reference
+from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
 from brushwork.sheets import contact_sheet
-from brushwork.train import Trainer
+from brushwork.training.trainer import Trainer
 from common import DATA, REPO, STYLES, command_line, machine, parser, synthetic_data, write_section
 from ablation import parse_variant
 from training import timed_step, train_config

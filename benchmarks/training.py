@@ -10,7 +10,7 @@ backbone), steps timed interleaved, before and after the adversarial term starts
 run spends `adversarial_start` = 20 % of its steps without it).
 
 Time-to-quality: a default brushwork run, paused every --eval-every steps to measure mean
-content SSIM and patch SWD (brushwork.metrics, as `brushwork evaluate`) on the first
+content SSIM and patch SWD (brushwork.evaluation.metrics, as `brushwork evaluate`) on the first
 --val-photos photos of the validation folder at 256 px. Only training time is counted.
 The validation photos are only measured, never trained on.
 """
@@ -26,12 +26,12 @@ from pathlib import Path
 
 import torch
 
-from brushwork.config import GeneratorConfig, TrainConfig
-from brushwork.data import find_images, load_image
+from brushwork.training.config import GeneratorConfig, TrainConfig
+from brushwork.images import find_images, load_image
 from brushwork.devices import pick_device
-from brushwork.evaluate import EvaluateConfig, style_reference
-from brushwork.metrics import content_ssim, patch_swd
-from brushwork.train import Trainer
+from brushwork.evaluation.evaluate import EvaluateConfig, style_reference
+from brushwork.evaluation.metrics import content_ssim, patch_swd
+from brushwork.training.trainer import Trainer
 from common import DATA, STYLES, command_line, machine, parser, synthetic_data, write_section
 
 SECTION = "training"

@@ -15,9 +15,9 @@ import time
 
 import torch
 
-from brushwork.config import STYLE_LAYERS
-from brushwork.features import VGGFeatures
-from brushwork.losses import gram_matrix
+from brushwork.training.config import STYLE_LAYERS
+from brushwork.perceptual.features import VGGFeatures
+from brushwork.perceptual.losses import gram_matrix
 from common import command_line, machine, parser, write_section
 
 SECTION = "vgg_precision"

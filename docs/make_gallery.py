@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from brushwork.modelfile import read_metadata
+from brushwork.inference.modelfile import read_metadata
 from brushwork.sheets import contact_sheet
 from brushwork.styles import resolve_model
 

@@ -3,8 +3,8 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork.config import GeneratorConfig
-from brushwork.modelfile import save_model
+from brushwork.training.config import GeneratorConfig
+from brushwork.inference.modelfile import save_model
 from brushwork.models import Generator
 
 

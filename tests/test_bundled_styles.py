@@ -9,8 +9,8 @@ from PIL import Image
 
 from brushwork import Stylizer, bundled_styles
 from brushwork.cli import main
-from brushwork.metrics import psnr
-from brushwork.modelfile import read_metadata
+from brushwork.evaluation.metrics import psnr
+from brushwork.inference.modelfile import read_metadata
 
 from .conftest import make_photo
 
@@ -74,7 +74,7 @@ def test_bundled_styles_are_current_and_tile_without_seams(style):
 
 
 def test_classics_paints_three_distinct_styles_at_any_strength():
-    from brushwork.data import load_image
+    from brushwork.images import load_image
 
     stylizer = Stylizer.from_file("classics", device="cpu")
     assert stylizer.styles == ["starry_night", "great_wave", "monet"]

@@ -3,9 +3,9 @@ import torch
 
 from brushwork import color_transfer
 from brushwork.color_transfer import ColorTransfer, color_sample, color_statistics, monge_map, sqrtm_and_inverse
-from brushwork.config import GeneratorConfig
+from brushwork.training.config import GeneratorConfig
 from brushwork.models import Generator, build_generator
-from brushwork.modelfile import load_model, save_model
+from brushwork.inference.modelfile import load_model, save_model
 
 
 def random_covariances(count, seed=0):

@@ -7,9 +7,9 @@ from kornia.color import rgb_to_lab
 from PIL import Image, ImageDraw
 
 from brushwork import Stylizer
-from brushwork.conditioning import condition, parse_mix
+from brushwork.inference.conditioning import condition, parse_mix
 from brushwork.errors import BrushworkError
-from brushwork.regions import Region, RegionStylizer, feather_mask
+from brushwork.inference.regions import Region, RegionStylizer, feather_mask
 
 from .conftest import make_photo
 from .test_cli import assert_one_line_error, run

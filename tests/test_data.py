@@ -1,4 +1,4 @@
-"""Tests for brushwork.data: tiny images generated in tmp_path, nothing downloaded."""
+"""Tests for brushwork.images: tiny images generated in tmp_path, nothing downloaded."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork import data
-from brushwork.data import (
+from brushwork import images as data
+from brushwork.images import (
     RandomCrops,
     find_images,
     load_image,

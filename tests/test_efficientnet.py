@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from brushwork.data import load_image
-from brushwork.efficientnet import EfficientNetFeatures, load_weights
+from brushwork.images import load_image
+from brushwork.perceptual.efficientnet import EfficientNetFeatures, load_weights
 from brushwork.errors import BrushworkError
-from brushwork.features import default_layers, feature_network
+from brushwork.perceptual.features import default_layers, feature_network
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "photo.jpg"  # BSDS500 100075: a brown bear
 BROWN_BEAR = 294  # ImageNet class index
@@ -76,8 +76,8 @@ def test_same_shapes_other_values_are_marked_unverified(tmp_path):
 
 
 def test_default_backbone_everywhere():
-    from brushwork.config import TrainConfig
-    from brushwork.optimize import OptimizeConfig
+    from brushwork.training.config import TrainConfig
+    from brushwork.perceptual.optimize import OptimizeConfig
 
     assert TrainConfig().backbone == "efficientnet-lite0"
     assert OptimizeConfig(style="x").backbone == "efficientnet-lite0"

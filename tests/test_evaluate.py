@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from safetensors.torch import save_file
 
-from brushwork.evaluate import EvaluateConfig, evaluate
-from brushwork.features import random_vgg19_state_dict
+from brushwork.evaluation.evaluate import EvaluateConfig, evaluate
+from brushwork.perceptual.features import random_vgg19_state_dict
 
 from .conftest import make_photo
 from .test_cli import assert_one_line_error, run

@@ -7,12 +7,12 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork.config import GeneratorConfig
+from brushwork.training.config import GeneratorConfig
 from brushwork.errors import BrushworkError
-from brushwork.export import export_model
-from brushwork.modelfile import load_model, save_model
+from brushwork.inference.export import export_model
+from brushwork.inference.modelfile import load_model, save_model
 from brushwork.models import Generator
-from brushwork.stylize import Stylizer
+from brushwork.inference.stylize import Stylizer
 
 from .test_cli import assert_one_line_error, run
 

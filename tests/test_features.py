@@ -1,4 +1,4 @@
-"""Tests for brushwork.features: layout, random backbone, weight loading, VGGFeatures.
+"""Tests for brushwork.perceptual.features: layout, random backbone, weight loading, VGGFeatures.
 
 Nothing here downloads or reads a real torch.hub cache: an autouse fixture points the
 hub dir at tmp_path and sets BRUSHWORK_OFFLINE=1. The "ImageNet" file is made locally
@@ -15,7 +15,7 @@ import torch
 import torchvision
 from safetensors.torch import save_file
 
-from brushwork import features as F
+from brushwork.perceptual import features as F
 from brushwork.errors import BrushworkError
 
 # state_dict_checksum(random_vgg19_state_dict()) for RANDOM_SEED=20161; it must never

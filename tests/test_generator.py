@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from brushwork.config import GeneratorConfig
+from brushwork.training.config import GeneratorConfig
 from brushwork.models import Generator, MultiScaleDiscriminator
 from brushwork.models.layers import StyleBankConv
 

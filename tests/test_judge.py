@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from brushwork.data import load_image
-from brushwork.judge import Judge, frechet_distance
-from brushwork.losses import JITTER_SHIFT, jittered_views
+from brushwork.images import load_image
+from brushwork.evaluation.judge import Judge, frechet_distance
+from brushwork.perceptual.losses import JITTER_SHIFT, jittered_views
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "photo.jpg"
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from brushwork.losses import (
+from brushwork.perceptual.losses import (
     palette_loss,
     content_loss,
     discriminator_loss,
@@ -67,7 +67,7 @@ def test_other_gan_objectives():
 
 
 def test_relative_layer_weights_divide_by_the_targets_mean_square():
-    from brushwork.losses import relative_layer_weights
+    from brushwork.perceptual.losses import relative_layer_weights
 
     targets = {"a": torch.full((1, 2, 2), 2.0), "b": torch.full((1, 3, 3), 0.5)}
     weights = relative_layer_weights(targets)
@@ -79,7 +79,7 @@ def test_relative_layer_weights_divide_by_the_targets_mean_square():
 
 
 def test_palette_loss_is_small_for_the_same_colours_and_pulls_towards_the_palette():
-    from brushwork.metrics import color_swd
+    from brushwork.evaluation.metrics import color_swd
 
     rng = torch.Generator().manual_seed(0)
     palette = torch.rand(4096, 3, generator=rng) * torch.tensor([0.2, 0.4, 1.0])  # blues

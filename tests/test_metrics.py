@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from brushwork.metrics import (
+from brushwork.evaluation.metrics import (
     color_swd,
     content_ssim,
     edge_score,

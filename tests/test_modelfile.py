@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import save_file
 
 from brushwork.errors import BrushworkError
-from brushwork.modelfile import FORMAT_VERSION, load_model, read_metadata
+from brushwork.inference.modelfile import FORMAT_VERSION, load_model, read_metadata
 
 
 def test_round_trip_keeps_weights_and_metadata(tiny_model):
@@ -26,8 +26,8 @@ def test_round_trip_keeps_weights_and_metadata(tiny_model):
 
 
 def test_models_from_before_generator_versions_load_as_version_1(tmp_path):
-    from brushwork.config import GeneratorConfig
-    from brushwork.modelfile import FORMAT_NAME
+    from brushwork.training.config import GeneratorConfig
+    from brushwork.inference.modelfile import FORMAT_NAME
     from brushwork.models import GeneratorV1
 
     torch.manual_seed(0)

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from brushwork.errors import BrushworkError
-from brushwork.optimize import OptimizeConfig, StyleOptimizer
+from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
 
 from .conftest import make_photo
 from .test_cli import assert_one_line_error, run
@@ -16,7 +16,7 @@ def painting(tmp_path):
 
 
 def test_optimisation_lowers_its_loss_and_keeps_the_size(painting, tmp_path):
-    from brushwork.data import load_image
+    from brushwork.images import load_image
 
     photo = load_image(make_photo(tmp_path / "photo.png", size=(40, 32)))
     for optimizer in ("lbfgs", "adam"):
@@ -67,7 +67,7 @@ def test_palette_term_in_optimisation_is_deterministic(painting, tmp_path):
     """L-BFGS needs the same objective on every call: the palette term draws fixed directions."""
     import torch
 
-    from brushwork.data import load_image
+    from brushwork.images import load_image
 
     photo = load_image(make_photo(tmp_path / "photo.png", size=(40, 32)))
     stylizer = StyleOptimizer(
@@ -84,7 +84,7 @@ def test_palette_term_in_optimisation_is_deterministic(painting, tmp_path):
 def test_match_colors_gives_the_painting_the_photos_colour_statistics():
     import torch
 
-    from brushwork.color_preservation import match_colors
+    from brushwork.inference.color_preservation import match_colors
     from brushwork.color_transfer import color_statistics
 
     torch.manual_seed(0)
@@ -99,7 +99,7 @@ def test_match_colors_gives_the_painting_the_photos_colour_statistics():
 def test_optimisation_with_match_colors_paints_in_the_photos_colours(tmp_path):
     import torch
 
-    from brushwork.data import load_image
+    from brushwork.images import load_image
 
     blue = _tinted(tmp_path / "blue.png", (30, 60, 220), seed=1)
     photo = load_image(_tinted(tmp_path / "red.png", (200, 60, 40), seed=2))

@@ -3,14 +3,14 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork import tiling
-from brushwork.config import GeneratorConfig
-from brushwork.metrics import psnr
-from brushwork.modelfile import save_model
+from brushwork.inference import tiling
+from brushwork.training.config import GeneratorConfig
+from brushwork.evaluation.metrics import psnr
+from brushwork.inference.modelfile import save_model
 from brushwork.models import Generator
-from brushwork.stylize import Stylizer
-from brushwork.thumbnail import thumbnail
-from brushwork.tiling import plan_tiles, stylize_uint8
+from brushwork.inference.stylize import Stylizer
+from brushwork.models.thumbnail import thumbnail
+from brushwork.inference.tiling import plan_tiles, stylize_uint8
 
 
 def textured_pixels(height, width, seed=0):
@@ -162,7 +162,7 @@ def test_tile_option_gives_the_same_picture(tiny_model):
 
 
 def test_whole_image_normalising_models_warn_when_tiled(tmp_path):
-    from brushwork.modelfile import save_model
+    from brushwork.inference.modelfile import save_model
 
     generator = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="instance"))
     path = tmp_path / "norm.safetensors"

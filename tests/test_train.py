@@ -3,11 +3,11 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork.checkpoint import read_checkpoint
-from brushwork.config import GeneratorConfig, TrainConfig
+from brushwork.training.checkpoint import read_checkpoint
+from brushwork.training.config import GeneratorConfig, TrainConfig
 from brushwork.errors import BrushworkError
-from brushwork.modelfile import load_model
-from brushwork.train import Trainer, train
+from brushwork.inference.modelfile import load_model
+from brushwork.training.trainer import Trainer, train
 
 from .conftest import make_photo
 
@@ -184,7 +184,7 @@ def test_training_moves_colours_towards_the_style(tmp_path, photo_dir):
 
 def test_johnson_baseline_trains_with_the_same_losses_and_loads_back(config, tmp_path):
     from brushwork.models import JohnsonNet
-    from brushwork.stylize import Stylizer
+    from brushwork.inference.stylize import Stylizer
 
     config.generator = GeneratorConfig(arch="johnson", channels=8, res_blocks=1)
     config.iterations = 4
@@ -195,7 +195,7 @@ def test_johnson_baseline_trains_with_the_same_losses_and_loads_back(config, tmp
 
 
 def test_learning_rate_warms_up_then_decays_to_its_final_fraction():
-    from brushwork.train import lr_factor
+    from brushwork.training.trainer import lr_factor
 
     config = TrainConfig(content="x", style="y", iterations=1000, warmup_steps=100, lr_final=0.1)
     factors = [lr_factor(step, config) for step in range(1000)]
@@ -210,7 +210,7 @@ def test_learning_rate_warms_up_then_decays_to_its_final_fraction():
 def test_checkpoints_from_brushwork_0_1_resume_with_their_generator_and_schedule(tmp_path):
     import json
 
-    from brushwork.train import checkpoint_config
+    from brushwork.training.trainer import checkpoint_config
 
     old = TrainConfig(content="x", style="y").to_dict()
     del old["lr_final"], old["grad_clip"], old["generator"]["version"], old["random_backbones"]
@@ -223,7 +223,7 @@ def test_checkpoints_from_brushwork_0_1_resume_with_their_generator_and_schedule
 def test_palette_loss_is_logged_and_moves_colours_further(config):
     """The palette term is trained and logged when its weight is set (absent at 0), and it
     brings the outputs' colours closer to the painting's than the same run without it."""
-    from brushwork.losses import palette_loss
+    from brushwork.perceptual.losses import palette_loss
 
     config.iterations, config.adversarial_weight, config.warmup_steps = 100, 0.0, 0
     trainers = {}

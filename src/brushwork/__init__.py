@@ -8,32 +8,33 @@
 import importlib
 from typing import TYPE_CHECKING
 
-from .errors import BrushworkError
-from .version import __version__
+from brushwork.errors import BrushworkError
+from brushwork.version import __version__
 
 # Imported on first use, so that `brushwork stylize` does not pay for the training stack
 # (torchvision alone adds about 170 MB and a second to every process).
 _LAZY = {
-    "EvaluateConfig": "evaluate",
-    "EvaluationResult": "evaluate",
-    "evaluate": "evaluate",
-    "OptimizeConfig": "optimize",
-    "StyleOptimizer": "optimize",
-    "GeneratorConfig": "config",
-    "TrainConfig": "config",
+    "EvaluateConfig": "evaluation.evaluate",
+    "EvaluationResult": "evaluation.evaluate",
+    "evaluate": "evaluation.evaluate",
+    "OptimizeConfig": "perceptual.optimize",
+    "StyleOptimizer": "perceptual.optimize",
+    "GeneratorConfig": "models.config",
+    "TrainConfig": "training.config",
     "bundled_styles": "styles",
-    "Stylizer": "stylize",
-    "TrainResult": "train",
-    "train": "train",
+    "Stylizer": "inference.stylize",
+    "TrainResult": "training.trainer",
+    "train": "training.trainer",
 }
 
 if TYPE_CHECKING:
-    from .config import GeneratorConfig, TrainConfig
-    from .evaluate import EvaluateConfig, EvaluationResult, evaluate
-    from .optimize import OptimizeConfig, StyleOptimizer
-    from .styles import bundled_styles
-    from .stylize import Stylizer
-    from .train import TrainResult, train
+    from brushwork.models.config import GeneratorConfig
+    from brushwork.training.config import TrainConfig
+    from brushwork.evaluation.evaluate import EvaluateConfig, EvaluationResult, evaluate
+    from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
+    from brushwork.styles import bundled_styles
+    from brushwork.inference.stylize import Stylizer
+    from brushwork.training.trainer import TrainResult, train
 
 
 def __getattr__(name: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import BrushworkError
+from brushwork.errors import BrushworkError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
+from torch import Tensor
+
+from brushwork.images import longer_side_size, tensor_to_pil
 
 GAP = 6
 TITLE_HEIGHT = 28
@@ -18,8 +21,7 @@ def fit_cell(image: Image.Image, cell: int, crop: bool = False) -> Image.Image:
         side = min(image.size)
         left, top = (image.width - side) // 2, (image.height - side) // 2
         return image.crop((left, top, left + side, top + side)).resize((cell, cell), Image.Resampling.LANCZOS)
-    scale = cell / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    size = longer_side_size(image.width, image.height, cell)
     canvas = Image.new("RGB", (cell, cell), "white")
     canvas.paste(image.resize(size, Image.Resampling.LANCZOS), ((cell - size[0]) // 2, (cell - size[1]) // 2))
     return canvas
@@ -47,3 +49,11 @@ def contact_sheet(
             if image is not None:
                 sheet.paste(fit_cell(image, cell, crop), (c * (cell + GAP), top + r * (cell + GAP)))
     return sheet
+
+
+def image_grid(images: Sequence[Tensor], columns: int) -> Image.Image:
+    """Tensors (3×H×W in [0, 1]) laid out row by row, `columns` to a row, each cell the size of
+    the largest image (training's sample grids)."""
+    pictures = [tensor_to_pil(image) for image in images]
+    rows = [pictures[i : i + columns] for i in range(0, len(pictures), columns)]
+    return contact_sheet(rows, cell=max(max(p.size) for p in pictures))

@@ -1,19 +1,17 @@
+"""The generator networks and their config (part of the inference core: no training imports)."""
+
 from torch import nn
 
-from ..config import GeneratorConfig
-from .discriminator import MultiScaleDiscriminator
-from .generator import Generator
-from .generator_v1 import GeneratorV1
-from .johnson import JohnsonNet
+from brushwork.models.config import GeneratorConfig
+from brushwork.models.generator import Generator
+from brushwork.models.johnson import JohnsonNet
 
 ARCHITECTURES = {"brushwork": Generator, "johnson": JohnsonNet}
 
 
 def build_generator(config: GeneratorConfig) -> nn.Module:
-    """The generator network that `config.arch` (and, for brushwork, `config.version`) names."""
-    if config.arch == "brushwork" and config.version == 1:
-        return GeneratorV1(config)
+    """The generator network that `config.arch` names."""
     return ARCHITECTURES[config.arch](config)
 
 
-__all__ = ["ARCHITECTURES", "Generator", "GeneratorV1", "JohnsonNet", "MultiScaleDiscriminator", "build_generator"]
+__all__ = ["ARCHITECTURES", "Generator", "GeneratorConfig", "JohnsonNet", "build_generator"]

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..config import GeneratorConfig
+from brushwork.models.config import GeneratorConfig
 
 
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Sequential:

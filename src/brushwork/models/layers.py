@@ -1,6 +1,6 @@
-"""Building blocks shared by the brushwork generators: every layer is local (no statistics
-over the whole image unless plain instance norm is asked for; thumbnail normalisation takes
-them from the shared thumbnail), so tiled inference matches whole-image inference."""
+"""Building blocks of the brushwork generator: replicate-padded convs whose instance
+normalisation takes its statistics from the whole image's thumbnail (thumbnail.py), so tiled
+inference matches whole-image inference."""
 
 from __future__ import annotations
 
@@ -41,17 +41,12 @@ class NormStatistics:
 
 
 class ConditionalAffine(nn.Module):
-    """Optional normalisation, then per-channel ``x * (1 + scale) + shift``; scale/shift come
-    from `cond` if it has one (conditional instance norm, Dumoulin et al.).
+    """Thumbnail instance normalisation, then per-channel ``x * (1 + scale) + shift``;
+    scale/shift come from `cond` if the layer has one (conditional instance norm, Dumoulin et al.)."""
 
-    `norm`: "none"; "instance" (each image's own statistics: not tileable); "thumbnail"
-    (statistics from the :class:`NormStatistics` passed in)."""
-
-    def __init__(self, channels: int, cond_dim: int = 0, norm: str = "none"):
+    def __init__(self, channels: int, cond_dim: int = 0):
         super().__init__()
         self.cond_dim = cond_dim
-        self.thumbnail_norm = norm == "thumbnail"
-        self.norm = nn.InstanceNorm2d(channels) if norm == "instance" else nn.Identity()
         if cond_dim:
             self.to_scale_shift = nn.Linear(cond_dim, 2 * channels)
             nn.init.zeros_(self.to_scale_shift.weight)
@@ -69,132 +64,58 @@ class ConditionalAffine(nn.Module):
             return 1 + scale, shift
         return 1 + self.scale[None], self.shift[None]
 
-    def forward(self, x: Tensor, cond: Tensor | None = None, stats: NormStatistics | None = None) -> Tensor:
-        """x: N×C×H×W; cond: N×cond_dim (required when cond_dim > 0); stats: required with
-        thumbnail normalisation."""
+    def forward(self, x: Tensor, stats: NormStatistics, cond: Tensor | None = None) -> Tensor:
+        """x: N×C×H×W; cond: N×cond_dim (required when cond_dim > 0)."""
         scale, shift = self.scale_shift(cond)
-        scale, shift = scale[:, :, None, None], shift[:, :, None, None]
-        if self.thumbnail_norm:
-            # Normalisation and affine folded into one multiply-add per pixel: the statistics are
-            # constants for the image, and at 1024² these passes cost as much as the convs.
-            mean, inv_std = stats.statistics(x)
-            gain = inv_std * scale
-            return torch.addcmul((shift - mean * gain).to(x.dtype), x, gain.to(x.dtype))
-        return self.norm(x) * scale + shift
-
-
-class StyleBankConv(nn.Module):
-    """A replicate-padded 3×3 conv with one filter bank per style (StyleBank, Chen et al. 2017).
-
-    Each image is convolved with its styles' banks blended by its style weights ``w``
-    (N×K): one-hot picks a style's own filters, a mix blends them, as the conditional affine
-    layers blend their scale and shift. Why: with one shared set of filters, a model of
-    several styles painted every style with about the same strength of texture, too weak for
-    some and too strong for others (docs/method.md, "Strength and several styles"). The
-    banks start equal, so blends between styles trained from the same start stay smooth.
-
-    A batch of one mix (every training step, one photo's tiles) is one plain conv with the
-    blended filters. A batch of several mixes, and exported graphs (whose batch can be
-    anything), run each image's filters as one matrix product over the nine shifted copies
-    of the input: the same arithmetic, in ops every exporter takes (a grouped conv would need
-    the batch size as a constant)."""
-
-    def __init__(self, cin: int, cout: int, banks: int):
-        super().__init__()
-        shared = nn.Conv2d(cin, cout, 3)  # PyTorch's default initialisation, copied to every bank
-        # Banks stacked along the output channels (K·O×I×3×3): a 4-D weight, as memory-format
-        # conversions (channels-last inference) expect of every parameter.
-        self.weight = nn.Parameter(shared.weight.detach().repeat(banks, 1, 1, 1))
-        self.bias = nn.Parameter(shared.bias.detach().repeat(banks))
-        self.banks = banks
-
-    def forward(self, x: Tensor, w: Tensor) -> Tensor:
-        h, width = x.shape[-2:]
-        padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
-        w = w.to(x.dtype)
-        weight = self.weight.to(x.dtype).unflatten(0, (self.banks, -1))  # K×O×I×3×3
-        bias = self.bias.to(x.dtype).unflatten(0, (self.banks, -1))  # K×O
-        if _one_mix(w):
-            return F.conv2d(padded, torch.einsum("k,koihw->oihw", w[0], weight), w[0] @ bias)
-        shifted = torch.cat([padded[:, :, i : i + h, j : j + width] for i in range(3) for j in range(3)], dim=1)
-        filters = torch.einsum("nk,koihw->nohwi", w, weight).flatten(2)  # N×O×(3·3·I), in `shifted`'s order
-        out = filters @ shifted.flatten(2) + (w @ bias)[:, :, None]
-        return out.unflatten(2, (h, width))
-
-
-def _one_mix(w: Tensor) -> bool:
-    """Whether every image of the batch has the same style weights (never while exporting or
-    compiling: the graph must serve any batch)."""
-    if torch.jit.is_tracing() or torch.compiler.is_exporting() or torch.compiler.is_compiling():
-        return False
-    return bool((w == w[:1]).all())
+        # Normalisation and affine folded into one multiply-add per pixel: the statistics are
+        # constants for the image, and at 1024² these passes cost as much as the convs.
+        mean, inv_std = stats.statistics(x)
+        gain = inv_std * scale[:, :, None, None]
+        return torch.addcmul((shift[:, :, None, None] - mean * gain).to(x.dtype), x, gain.to(x.dtype))
 
 
 class ConvLayer(nn.Module):
-    """Replicate-padded (works for any size, even 1 pixel) 3×3 conv, conditional affine,
-    an optional added tensor (a skip connection), optional (leaky) ReLU. With ``banks`` > 0
-    the conv has one filter bank per style (:class:`StyleBankConv`); the first ``banks``
-    entries of `cond` are then the style weights."""
+    """Replicate-padded (works for any size, even 1 pixel) 3×3 conv, normalisation and
+    conditional affine, an optional added tensor (a skip connection), optional leaky ReLU."""
 
-    def __init__(
-        self,
-        cin: int,
-        cout: int,
-        stride: int = 1,
-        cond_dim: int = 0,
-        relu: bool = True,
-        norm: str = "none",
-        slope: float = 0.0,
-        banks: int = 0,
-    ):
+    def __init__(self, cin: int, cout: int, stride: int = 1, cond_dim: int = 0, relu: bool = True, slope: float = 0.2):
         super().__init__()
-        self.banks = banks
-        if banks:
-            if stride != 1:
-                raise ValueError("per-style filter banks are for stride-1 layers")
-            self.conv = StyleBankConv(cin, cout, banks)
-        else:
-            self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="replicate")
-        self.affine = ConditionalAffine(cout, cond_dim, norm)
+        self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="replicate")
+        self.affine = ConditionalAffine(cout, cond_dim)
         self.relu = relu
-        self.slope = slope  # leaky ReLU's negative slope (0: plain ReLU)
+        self.slope = slope  # leaky ReLU's negative slope
 
     def forward(
-        self, x: Tensor, cond: Tensor | None = None, add: Tensor | None = None, stats: NormStatistics | None = None
+        self, x: Tensor, stats: NormStatistics, cond: Tensor | None = None, add: Tensor | None = None
     ) -> Tensor:
-        x = self.conv(x, cond[:, : self.banks]) if self.banks else self.conv(x)
-        x = self.affine(x, cond, stats)
+        x = self.affine(self.conv(x), stats, cond)
         if add is not None:
             x = x + add
-        if not self.relu:
-            return x
-        return F.leaky_relu(x, self.slope) if self.slope else F.relu(x)
+        return F.leaky_relu(x, self.slope) if self.relu else x
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels: int, cond_dim: int = 0, norm: str = "none", slope: float = 0.0, banks: int = 0):
+    def __init__(self, channels: int, cond_dim: int = 0):
         super().__init__()
-        self.first = ConvLayer(channels, channels, cond_dim=cond_dim, norm=norm, slope=slope, banks=banks)
-        self.second = ConvLayer(channels, channels, cond_dim=cond_dim, relu=False, norm=norm, banks=banks)
-        # Small start value keeps the un-normalised stack well conditioned early in training.
+        self.first = ConvLayer(channels, channels, cond_dim=cond_dim)
+        self.second = ConvLayer(channels, channels, cond_dim=cond_dim, relu=False)
+        # Small start value keeps the stack well conditioned early in training (SkipInit-style).
         self.gain = nn.Parameter(torch.tensor(0.1))
 
-    def forward(self, x: Tensor, cond: Tensor | None = None, stats: NormStatistics | None = None) -> Tensor:
-        return x + self.gain * self.second(self.first(x, cond, stats=stats), cond, stats=stats)
+    def forward(self, x: Tensor, stats: NormStatistics, cond: Tensor | None = None) -> Tensor:
+        return x + self.gain * self.second(self.first(x, stats, cond), stats, cond)
 
 
 class UpLayer(nn.Module):
     """Nearest ×2 upsampling followed by a conv layer (resize-convolution, which avoids the
     checkerboard artefacts of transposed convolutions)."""
 
-    def __init__(self, cin: int, cout: int, cond_dim: int = 0, norm: str = "none", slope: float = 0.0):
+    def __init__(self, cin: int, cout: int, cond_dim: int = 0):
         super().__init__()
-        self.layer = ConvLayer(cin, cout, cond_dim=cond_dim, norm=norm, slope=slope)
+        self.layer = ConvLayer(cin, cout, cond_dim=cond_dim)
 
-    def forward(
-        self, x: Tensor, cond: Tensor | None = None, skip: Tensor | None = None, stats: NormStatistics | None = None
-    ) -> Tensor:
-        return self.layer(F.interpolate(x, scale_factor=2.0, mode="nearest"), cond, add=skip, stats=stats)
+    def forward(self, x: Tensor, stats: NormStatistics, cond: Tensor | None = None, skip: Tensor | None = None) -> Tensor:
+        return self.layer(F.interpolate(x, scale_factor=2.0, mode="nearest"), stats, cond, add=skip)
 
 
 def straight_through_clamp(x: Tensor) -> Tensor:

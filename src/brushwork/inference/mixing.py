@@ -8,10 +8,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from .data import open_image, save_image
-from .errors import BrushworkError
-from .files import atomic_write
-from .stylize import Stylizer
+from brushwork.images import open_image, save_image
+from brushwork.errors import BrushworkError
+from brushwork.files import atomic_write
+from brushwork.inference.stylize import Stylizer
 
 STRIP_GAP = 4  # white pixels between the frames of a strip
 FRAME_MS = 120  # GIF frame time

@@ -20,14 +20,14 @@ from PIL import Image
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .config import GeneratorConfig
-from .errors import BrushworkError, describe
-from .files import atomic_write
-from .models import build_generator
-from .version import __version__
+from brushwork.errors import BrushworkError, describe
+from brushwork.files import atomic_write
+from brushwork.migrations import MODEL_FORMAT_VERSION as FORMAT_VERSION
+from brushwork.migrations import migrate_model_metadata
+from brushwork.models import GeneratorConfig, build_generator
+from brushwork.version import __version__
 
 FORMAT_NAME = "brushwork-style-model"
-FORMAT_VERSION = 1
 THUMBNAIL_SIZE = 96
 # Pickle protocol 2+ starts with 0x80; torch.save's zip container with "PK".
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
@@ -61,7 +61,8 @@ def save_model(path: str | Path, generator: nn.Module, metadata: dict[str, Any])
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The metadata of a brushwork model file, checked for format and version."""
+    """The metadata of a brushwork model file, checked for format and brought up to the
+    current format version (migrations.py)."""
     path = Path(path)
     header = _read_safetensors_header(path)
     meta = header.get("__metadata__") or {}
@@ -70,14 +71,11 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     try:
         version = int(meta.get("format_version", "0"))
         info = json.loads(meta["brushwork"])
+        if not isinstance(info, dict):
+            raise ValueError
     except (ValueError, KeyError):
         raise BrushworkError(f"{path}: brushwork model metadata is damaged") from None
-    if version > FORMAT_VERSION:
-        raise BrushworkError(
-            f"{path}: made by a newer brushwork (model format {version}; this version reads up to "
-            f"{FORMAT_VERSION}); upgrade brushwork"
-        )
-    return info
+    return migrate_model_metadata(info, version, str(path))
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
@@ -85,8 +83,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn
     path = Path(path)
     info = read_metadata(path)
     try:
-        # Files written before a generator option existed hold the design of their time.
-        generator = build_generator(GeneratorConfig.from_saved(info["generator"]))
+        generator = build_generator(GeneratorConfig(**info["generator"]))
         weights = load_file(path, device="cpu")
         generator.load_state_dict(weights)
     except (KeyError, TypeError, RuntimeError, SafetensorError) as exc:

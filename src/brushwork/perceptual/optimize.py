@@ -15,24 +15,15 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .color_preservation import match_colors
-from .config import TrainConfig, resolve_layers
-from .devices import pick_device
-from .errors import BrushworkError
-from .features import feature_network
-from .losses import (
-    PALETTE_DIRECTIONS,
-    PALETTE_PIXELS,
-    content_loss,
-    gram_matrix,
-    palette_loss,
-    relative_layer_weights,
-    style_loss,
-    total_variation_loss,
-)
-from .metrics import color_pixels
-from .style_source import load_style
-from .stylize import ImageStylizer
+from brushwork.devices import pick_device
+from brushwork.errors import BrushworkError
+from brushwork.inference.stylize import ImageStylizer
+from brushwork.perceptual.color_matching import match_colors
+from brushwork.perceptual.features import feature_network
+from brushwork.perceptual.losses import total_variation_loss
+from brushwork.perceptual.objective import PerceptualObjective
+from brushwork.training.config import TrainConfig, resolve_layers
+from brushwork.training.style_source import load_style
 
 _DEFAULTS = TrainConfig()
 
@@ -50,7 +41,6 @@ class OptimizeConfig:
     content_weight: float = _DEFAULTS.content_weight
     style_weight: float = _DEFAULTS.style_weight
     tv_weight: float = _DEFAULTS.tv_weight
-    palette_weight: float = _DEFAULTS.palette_weight
     content_layer: str = _DEFAULTS.content_layer
     style_layers: tuple[str, ...] = _DEFAULTS.style_layers  # empty: the backbone's own (features.default_layers)
     backbone: str = _DEFAULTS.backbone
@@ -66,7 +56,9 @@ class OptimizeConfig:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be positive (got {getattr(self, name)})")
         if self.optimizer not in ("lbfgs", "adam"):
             raise BrushworkError(f"--optimizer must be lbfgs or adam (got {self.optimizer!r})")
-        for name in ("lr", "content_weight", "style_weight", "tv_weight", "palette_weight"):
+        if self.vgg_weights and self.backbone != "vgg19":
+            raise BrushworkError(f"--vgg-weights is for --backbone vgg19 (got --backbone {self.backbone})")
+        for name in ("lr", "content_weight", "style_weight", "tv_weight"):
             if getattr(self, name) < 0:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")
 
@@ -96,29 +88,19 @@ class StyleOptimizer(ImageStylizer):
         self.last_losses: list[float] = []
 
     def _set_style(self, paintings: list[Tensor]) -> None:
-        """Gram targets (and palette, when that loss is on) from `paintings` (1×3×h×w each)."""
+        """The objective with the Gram targets of `paintings` (1×3×h×w each): training's, so the
+        weights mean the same thing."""
         config = self.config
-        self.targets = self.style.gram_targets(self.vgg, config.style_layers, self.device, paintings)
-        # Relative per-layer error, as in training, so the weights mean the same thing.
-        self.layer_weights = relative_layer_weights(self.targets)
-        self.palette = None  # colours sampled from the painting(s), only when the palette loss is on
-        if config.palette_weight:
-            self.palette = color_pixels([p.cpu() for p in paintings], PALETTE_PIXELS).div(255).to(self.device)
+        self.objective = PerceptualObjective(self.vgg, config.style_layers, [paintings], self.device, config.content_layer)
 
     def loss(self, image: Tensor, photo_content: Tensor) -> Tensor:
         """The training objective for one image (1×3×H×W) against the photo's content features."""
         config = self.config
-        features = self.vgg(image)
-        grams = {layer: gram_matrix(features[layer]) for layer in config.style_layers}
-        scale = photo_content.pow(2).mean().clamp_min(1e-12)
-        total = config.content_weight * content_loss(features[config.content_layer], photo_content, scale)
-        total = total + config.style_weight * style_loss(grams, self.targets, self.layer_weights)
+        features = self.objective.features(image)
+        total = config.content_weight * self.objective.content(features, photo_content)
+        total = total + config.style_weight * self.objective.style(features)
         if config.tv_weight:
             total = total + config.tv_weight * total_variation_loss(image)
-        if config.palette_weight:
-            # The same directions and samples on every call: L-BFGS needs a deterministic objective.
-            directions = torch.Generator().manual_seed(0)
-            total = total + config.palette_weight * palette_loss(image, self.palette, PALETTE_DIRECTIONS, directions)
         return total
 
     def stylize_tensor(self, images: Tensor) -> Tensor:

@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .efficientnet import EfficientNetFeatures
-from .losses import gram_matrix, relative_layer_weights, style_loss
+from brushwork.perceptual.efficientnet import EfficientNetFeatures
+from brushwork.perceptual.losses import gram_matrix, relative_layer_weights, style_loss
 
 JUDGE_BACKBONE = "efficientnet-lite2"
 CONTENT_LAYERS = ("block3", "block4", "block5")  # 1/8, 1/16, 1/32

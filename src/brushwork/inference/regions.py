@@ -20,10 +20,10 @@ import torch
 from PIL import Image, ImageFilter
 from torch import Tensor
 
-from .data import open_image
-from .errors import BrushworkError
-from .stylize import ImageStylizer
-from .tiling import from_uint8, to_uint8
+from brushwork.images import open_image
+from brushwork.errors import BrushworkError
+from brushwork.inference.stylize import ImageStylizer
+from brushwork.inference.tiling import from_uint8, to_uint8
 
 COMPOSITE_ROWS = 512  # rows blended at a time (bounds the float temporaries)
 

@@ -7,17 +7,16 @@ outside the training loop) and random crops of real paintings for the discrimina
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from torch import Tensor
 
-from .data import RandomCrops, find_images, load_image, open_image
-from .errors import BrushworkError
-from .losses import gram_matrix
-from .modelfile import thumbnail_base64
+from brushwork.images import find_images, load_image, open_image
+from brushwork.training.crops import RandomCrops
+from brushwork.errors import BrushworkError
+from brushwork.inference.modelfile import thumbnail_base64
 
 # Enough paintings for a stable mean Gram of a collection without loading thousands.
 MAX_GRAM_IMAGES = 64
@@ -56,28 +55,6 @@ class StyleSource:
             yield image
         if not used:
             raise BrushworkError(f"{self.paths[0].parent}: no readable style images")
-
-    @torch.no_grad()
-    def gram_targets(
-        self,
-        vgg: torch.nn.Module,
-        layers: tuple[str, ...],
-        device: torch.device,
-        images: Iterable[Tensor] | None = None,
-    ) -> dict[str, Tensor]:
-        """Mean Gram matrix per layer over the style image(s): layer -> 1×C×C.
-
-        `images`: the already decoded :meth:`images`, when the caller holds them (no second decode).
-        """
-        sums: dict[str, Tensor] = {}
-        used = 0
-        for image in self.images() if images is None else images:
-            used += 1
-            features = vgg(image.to(device))
-            for layer in layers:
-                gram = gram_matrix(features[layer])
-                sums[layer] = sums[layer] + gram if layer in sums else gram
-        return {layer: total / used for layer, total in sums.items()}
 
 
 def load_style(path: str | Path, crop: int, style_size: int, name: str = "") -> StyleSource:

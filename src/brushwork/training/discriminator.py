@@ -4,10 +4,19 @@ Each scale is a small spectral-norm PatchGAN that classifies overlapping patches
 judges local texture (brush strokes, colour mixtures) rather than the whole picture: with a
 single painting it cannot memorise the composition, and the scales (full, 1/2, 1/4) see
 patches of about 26, 52 and 104 pixels (receptive fields).
+
+Adversarial objective: hinge loss with spectral-norm discriminators (Miyato et al. 2018,
+Zhang et al. 2019). Why this one: the hinge stops rewarding D once a patch is classified
+with margin, so a discriminator that sees only crops of a single painting cannot drive its
+logits (and G's gradients) to extremes; spectral norm bounds D's Lipschitz constant without
+the extra backward pass that R1 needs, which matters on a 2-core CPU.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
@@ -41,3 +50,19 @@ class MultiScaleDiscriminator(nn.Module):
                 x = F.avg_pool2d(x, 2)
             outputs.append(net(x))
         return outputs
+
+
+def discriminator_loss(real: Sequence[Tensor], fake: Sequence[Tensor]) -> Tensor:
+    """Hinge loss of the discriminator, averaged over scales; `real`, `fake`: per scale, N×1×h×w
+    patch logits for style images and for G's (detached) outputs."""
+    return torch.stack([F.relu(1 - r).mean() + F.relu(1 + f).mean() for r, f in zip(real, fake, strict=True)]).mean()
+
+
+def generator_adversarial_loss(fake: Sequence[Tensor], sample_weights: Tensor | None = None) -> Tensor:
+    """The generator's hinge loss, averaged over scales; `fake`: per scale, N×1×h×w patch logits
+    for G's outputs (not detached); `sample_weights`: N weights (training's strengths), default 1."""
+    losses = []
+    for f in fake:
+        per_sample = -f.flatten(1).mean(1)
+        losses.append(per_sample.mean() if sample_weights is None else (per_sample * sample_weights).mean())
+    return torch.stack(losses).mean()

@@ -22,31 +22,21 @@ from torch.func import functional_call
 from torchvision.transforms.functional import center_crop, resize
 from tqdm.auto import tqdm
 
-from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
-from .color_transfer import color_stage
-from .conditioning import training_condition
-from .config import GeneratorConfig, TrainConfig
-from .data import RandomCrops, find_images, load_image, save_image
-from .devices import pick_device
-from .errors import BrushworkError
-from .features import RANDOM_SEED, feature_network
-from .losses import (
-    content_loss,
-    discriminator_loss,
-    generator_adversarial_loss,
-    PALETTE_DIRECTIONS,
-    PALETTE_PIXELS,
-    gram_matrix,
-    jittered_views,
-    palette_loss,
-    relative_layer_weights,
-    style_loss,
-    total_variation_loss,
-)
-from .metrics import color_pixels
-from .modelfile import save_model
-from .models import MultiScaleDiscriminator, build_generator
-from .style_source import StyleSource, load_style
+from brushwork.devices import pick_device
+from brushwork.errors import BrushworkError, describe
+from brushwork.images import find_images, load_image, save_image
+from brushwork.inference.conditioning import training_condition
+from brushwork.inference.modelfile import save_model
+from brushwork.models import build_generator
+from brushwork.perceptual.features import feature_network
+from brushwork.perceptual.losses import jittered_views, total_variation_loss
+from brushwork.perceptual.objective import PerceptualObjective
+from brushwork.sheets import image_grid
+from brushwork.training.checkpoint import read_checkpoint, save_checkpoint
+from brushwork.training.config import TrainConfig
+from brushwork.training.crops import RandomCrops
+from brushwork.training.discriminator import MultiScaleDiscriminator, discriminator_loss, generator_adversarial_loss
+from brushwork.training.style_source import StyleSource, load_style
 
 SAMPLE_PHOTOS = 4
 SAMPLE_SIZE = 256
@@ -72,15 +62,6 @@ def off_strength_count(batch_size: int) -> int:
     return max(1, batch_size // 2)
 
 
-@dataclass
-class FeatureNetwork:
-    """A frozen feature network with each style's Gram targets and per-layer weights under it."""
-
-    vgg: torch.nn.Module
-    style_targets: list[dict[str, Tensor]]  # one per style, in the order of the conditioning vector
-    layer_weights: list[dict[str, Tensor]]
-
-
 class Trainer:
     """Holds the models, optimisers and data of one run. `run()` trains to `config.iterations`."""
 
@@ -103,25 +84,14 @@ class Trainer:
         # Conditioned models take [strength, one weight per style] (conditioning.py).
         config.generator.cond_dim = 1 + len(self.styles) if config.conditioned else 0
 
-        style_images = [list(style.images()) for style in self.styles]  # decoded once for every target below
+        style_images = [list(style.images()) for style in self.styles]  # decoded once for the targets and the samples
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
-        first = feature_network(layers, config.backbone, config.vgg_weights or None)
-        self.feature_networks = [self._feature_network(first, style_images)]
-        if first.backbone == "random":
-            # Several random networks, one per step in turn: against one fixed random network a
-            # generator can lower the style loss with textures that suit that network's filters;
-            # taking turns rewards what the networks agree on (measured in docs/method.md).
-            for seed in range(RANDOM_SEED + 1, RANDOM_SEED + config.random_backbones):
-                extra = feature_network(layers, "random", random_seed=seed)
-                self.feature_networks.append(self._feature_network(extra, style_images))
-        self.vgg = first  # the one named in the model's metadata (moved to the device above)
-        # Colours sampled evenly from the painting(s), for the palette loss (only when it is on).
-        self.palettes: list[Tensor] = []
-        if config.palette_weight:
-            self.palettes = [color_pixels(images, PALETTE_PIXELS).div(255).to(self.device) for images in style_images]
+        self.vgg = feature_network(layers, config.backbone, config.vgg_weights or None).to(self.device)
+        self.objective = PerceptualObjective(
+            self.vgg, config.style_layers, style_images, self.device, config.content_layer,
+            dict(zip(config.style_layers, config.style_layer_weights)),
+        )  # fmt: skip
         self.generator = build_generator(config.generator).to(self.device)
-        if (colors := color_stage(self.generator)) is not None:
-            colors.set_style(style_images[0])  # the painting's colour statistics (one style: validated)
         # One discriminator per style: each tells its own paintings from the outputs meant to look like them.
         discriminators = [MultiScaleDiscriminator() for _ in self.styles]
         self.discriminator = (discriminators[0] if len(discriminators) == 1 else torch.nn.ModuleList(discriminators))
@@ -138,18 +108,6 @@ class Trainer:
         """bfloat16 for the frozen feature network where the hardware runs it fast (see benchmarks/)."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
-    def _feature_network(self, vgg: torch.nn.Module, style_images: list[list[Tensor]]) -> FeatureNetwork:
-        config = self.config
-        vgg = vgg.to(self.device)
-        targets = [
-            style.gram_targets(vgg, config.style_layers, self.device, images)
-            for style, images in zip(self.styles, style_images)
-        ]
-        # Dividing each layer by its target's mean square makes the layers comparable and the
-        # loss weights mean the same for the ImageNet and the random backbone (and each style).
-        user_weights = dict(zip(config.style_layers, config.style_layer_weights))
-        return FeatureNetwork(vgg, targets, [relative_layer_weights(t, user_weights) for t in targets])
-
     def _discriminator(self, style: int) -> torch.nn.Module:
         return self.discriminator if len(self.styles) == 1 else self.discriminator[style]
 
@@ -165,14 +123,6 @@ class Trainer:
         drawn = torch.rand(off_strength_count(self.config.batch_size), generator=rng) * self.config.max_strength
         return torch.cat([torch.ones(self.config.batch_size), drawn]).to(self.device)
 
-    def turn(self) -> tuple[int, int]:
-        """This step's (style, random feature network). Several styles take turns, one per
-        step, so a step costs the same for one style or K. The networks advance once per
-        round of the styles, so every style meets every network (with as many networks as
-        styles, advancing every step would pair each style with one network for good)."""
-        k = len(self.styles)
-        return self.step % k, (self.step // k) % len(self.feature_networks)
-
     # -- one step ---------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
         config, rng = self.config, step_generator(self.config.seed, self.step)
@@ -180,7 +130,7 @@ class Trainer:
         for optimizer, lr in ((self.opt_g, config.lr_g), (self.opt_d, config.lr_d)):
             for group in optimizer.param_groups:
                 group["lr"] = lr * factor
-        style, network_index = self.turn()
+        style = self.step % len(self.styles)  # several styles take turns, one per step: a step costs the same for K
         strengths = self._strengths(rng)
         photos = self.content.sample(config.batch_size if strengths is None else len(strengths), rng).to(self.device)
         cond = None
@@ -195,29 +145,22 @@ class Trainer:
             parameters = self.generator.off_strength_parameters()
             stylized = torch.cat([at_one, functional_call(self.generator, parameters, (photos[n:], cond[n:]))])
         # The photos at strength 1 (all of them without strength control): only they are meant
-        # to look like the painting, so only they meet the palette and the discriminator.
+        # to look like the painting, so only they meet the discriminator.
         at_strength_one = stylized[: config.batch_size]
-        network = self.feature_networks[network_index]
         seen_photos, seen_stylized = jittered_views(photos, stylized, rng)
         with self.autocast():
             with torch.no_grad():
-                photo_content = network.vgg(seen_photos)[config.content_layer].float()
-            features = network.vgg(seen_stylized)
-        # Losses in float32 whatever precision the feature network ran in.
-        grams = {layer: gram_matrix(features[layer].float()) for layer in config.style_layers}
+                photo_content = self.vgg(seen_photos)[config.content_layer]
+            features = self.vgg(seen_stylized)
+        # Losses in float32 whatever precision the feature network ran in (objective.py).
         losses = {
-            "content": content_loss(
-                features[config.content_layer].float(), photo_content, photo_content.pow(2).mean().clamp_min(1e-12)
-            ),
-            "style": style_loss(grams, network.style_targets[style], network.layer_weights[style], strengths),
+            "content": self.objective.content(features, photo_content),
+            "style": self.objective.style(features, style, strengths),
         }
         total = config.content_weight * losses["content"] + config.style_weight * losses["style"]
         if config.tv_weight:
             losses["tv"] = total_variation_loss(stylized)
             total = total + config.tv_weight * losses["tv"]
-        if config.palette_weight:
-            losses["palette"] = palette_loss(at_strength_one, self.palettes[style], PALETTE_DIRECTIONS, rng)
-            total = total + config.palette_weight * losses["palette"]
 
         if config.adversarial_weight and self.step >= config.adversarial_start * config.iterations:
             discriminator = self._discriminator(style)
@@ -311,8 +254,6 @@ class Trainer:
     @torch.no_grad()
     def save_samples(self) -> Path:
         """A grid of fixed sample photos: each row is photo | stylized (each style, at strength 1)."""
-        from torchvision.utils import make_grid
-
         tiles = []
         for photo in self.sample_photos:
             photo = photo.to(self.device)
@@ -322,15 +263,41 @@ class Trainer:
                 if self.config.conditioned:
                     cond = training_condition(torch.ones(1, device=self.device), style, len(self.styles))
                 tiles.append(self.generator(photo, cond)[0])
-        grid = make_grid(tiles, nrow=1 + len(self.styles), padding=4, pad_value=1.0)
         path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
-        save_image(grid.cpu(), path)
+        save_image(image_grid(tiles, columns=1 + len(self.styles)), path)
         return path
 
     def save_checkpoint(self) -> Path:
         path = self.run_dir / "checkpoint.pt"
-        save_checkpoint(path, self)
+        save_checkpoint(path, self.state_dict())
         return path
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs to continue at this step (plain values and tensors)."""
+        return {
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "config": json.dumps(self.config.to_dict()),
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "history": json.dumps(self.history),
+        }
+
+    def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
+        """Restore models, optimisers, step and history from :meth:`state_dict`'s values."""
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+            step, elapsed, history = int(state["step"]), float(state["elapsed"]), json.loads(state["history"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise BrushworkError(f"{source}: checkpoint does not match this configuration ({describe(exc)})") from None
+        if step > self.config.iterations:
+            raise BrushworkError(f"{source}: checkpoint is at step {step}, past --iterations {self.config.iterations}")
+        self.step, self.elapsed, self.history = step, elapsed, history
 
     def _sample_photos(self, paths: list[Path]) -> list[Tensor]:
         chosen = paths[:: max(1, len(paths) // SAMPLE_PHOTOS)][:SAMPLE_PHOTOS]
@@ -411,22 +378,6 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     """
     trainer = Trainer(config)
     if resume:
-        load_checkpoint(resume, trainer)
+        trainer.load_state_dict(read_checkpoint(resume), str(resume))
     return trainer.run(progress=progress)
 
-
-def checkpoint_config(path: str | Path) -> dict[str, Any]:
-    """The training config stored in a checkpoint, as plain values (for `--resume`).
-
-    Checkpoints from earlier versions lack newer options; they get the values that run used
-    (0.1: generator version 1, a constant learning rate; 0.1 and 0.2: one random backbone,
-    a local generator with the photo added whole: GeneratorConfig.LEGACY),
-    so it continues as it started.
-    """
-    values = json.loads(read_checkpoint(path)["config"])
-    values.setdefault("lr_final", 1.0)
-    values.setdefault("random_backbones", 1)
-    generator = values.setdefault("generator", {})
-    for key, value in GeneratorConfig.LEGACY.items():
-        generator.setdefault(key, value)
-    return values

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from .errors import BrushworkError, describe
+from brushwork.errors import BrushworkError, describe
 
 #: name -> (timm architecture, weights package, class in it, sha256 of the weights file)
 VARIANTS = {

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .errors import BrushworkError
+from brushwork.errors import BrushworkError
 
 
 def style_names(metadata: dict[str, Any]) -> list[str]:
@@ -34,9 +34,13 @@ def is_conditioned(metadata: dict[str, Any]) -> bool:
 
 
 def parse_mix(text: str) -> dict[str, float]:
-    """``"starry=0.7,wave=0.3"`` -> {"starry": 0.7, "wave": 0.3} (weights not yet checked)."""
+    """``"starry=0.7,wave=0.3"`` -> {"starry": 0.7, "wave": 0.3} (weights not yet checked);
+    a single bare name is that style alone: ``"starry"`` -> {"starry": 1.0}."""
     mix: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) == 1 and "=" not in parts[0]:
+        return {parts[0]: 1.0}
+    for part in parts:
         name, sep, value = part.partition("=")
         try:
             weight = float(value)

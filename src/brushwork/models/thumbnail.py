@@ -1,10 +1,9 @@
 """The whole-image thumbnail: where image-wide statistics come from, so tiles can share them.
 
-Two parts of a brushwork generator need statistics of the whole image: thumbnail instance
-normalisation (``norm="thumbnail"``, models/layers.py) and the colour-transfer stage
-(color_transfer.py). A tile of a large photo cannot compute them from itself without
-changing the picture at tile borders, so each pass takes them from a small copy of the
-whole image instead, the thumbnail. Every tile of an image gets the same thumbnail, and
+The brushwork generator's instance normalisation (models/layers.py) needs statistics of the
+whole image. A tile of a large photo cannot compute them from itself without changing the
+picture at tile borders, so each pass takes them from a small copy of the whole image
+instead, the thumbnail. Every tile of an image gets the same thumbnail, and
 tiled output equals whole-image output (the idea of Chen et al. 2022, "Towards
 Ultra-Resolution Neural Style Transfer via Thumbnail Instance Normalization").
 
@@ -17,15 +16,11 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from brushwork.images import longer_side_size
+
 # Longer side of the thumbnail. Training sees photos about this size (crops of photos whose
 # shorter side is 128-256 px), so the statistics are taken at the scale the network learned.
 THUMBNAIL_SIDE = 256
-
-
-def thumbnail_size(height: int, width: int, side: int = THUMBNAIL_SIDE) -> tuple[int, int]:
-    """(h, w) of the thumbnail of a height×width image: the aspect kept, the longer side `side`."""
-    scale = side / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def thumbnail(images: Tensor, side: int = THUMBNAIL_SIDE) -> Tensor:
@@ -40,7 +35,7 @@ def thumbnail(images: Tensor, side: int = THUMBNAIL_SIDE) -> Tensor:
         return _as_float(images)  # float32 input: the very same tensor
     stride = max(1, max(height, width) // (4 * side))
     small = _as_float(images[..., ::stride, ::stride])
-    return F.interpolate(small, size=thumbnail_size(height, width, side), mode="bilinear", antialias=True, align_corners=False)
+    return F.interpolate(small, size=longer_side_size(height, width, side), mode="bilinear", antialias=True, align_corners=False)
 
 
 def _as_float(images: Tensor) -> Tensor:
@@ -48,6 +43,6 @@ def _as_float(images: Tensor) -> Tensor:
 
 
 def uses_thumbnail(generator: nn.Module) -> bool:
-    """Whether the generator takes a ``thumbnail`` argument that tiles must share (other
-    designs and older models take none)."""
+    """Whether the generator takes a ``thumbnail`` argument that tiles must share (Johnson's
+    network takes none)."""
     return getattr(generator, "uses_thumbnail", False)

@@ -1,4 +1,4 @@
-"""Image files in and out: finding, decoding, saving, and random training crops.
+"""Image files in and out: finding, decoding and saving (training crops: training/crops.py).
 
 Images are float tensors in [0, 1] of shape N×3×H×W. Every problem a user's file can
 cause becomes a one-line :class:`~brushwork.errors.BrushworkError` naming the file.
@@ -10,7 +10,7 @@ import contextlib
 import os
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from brushwork.errors import BrushworkError, describe
 from brushwork.files import atomic_write
 
 __all__ = [
-    "IMAGE_EXTENSIONS", "ImageFileError", "RandomCrops", "find_images", "load_image",
+    "IMAGE_EXTENSIONS", "ImageFileError", "find_images", "load_image",
     "open_image", "pil_to_tensor", "save_image", "tensor_to_pil",
 ]
 
@@ -124,6 +124,21 @@ def _gray_to_rgb(gray: np.ndarray) -> Image.Image:
     return Image.fromarray(np.clip(np.rint(gray), 0, 255).astype(np.uint8)).convert("RGB")
 
 
+def longer_side_size(height: int, width: int, side: int) -> tuple[int, int]:
+    """(h, w) of a height×width image scaled so its longer side is `side`, the aspect kept."""
+    scale = side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def shrink_to(images: torch.Tensor, side: int) -> torch.Tensor:
+    """N×3×H×W images in [0, 1] resized (antialiased) so the longer side is at most `side`; never upscaled."""
+    h, w = images.shape[-2:]
+    if max(h, w) <= side:
+        return images
+    size = longer_side_size(h, w, side)
+    return F.interpolate(images, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+
+
 def _fit(
     size: tuple[int, int], max_long: int | None = None, min_short: int | None = None
 ) -> tuple[int, int] | None:
@@ -133,12 +148,11 @@ def _fit(
     """
     w, h = size
     if max_long is not None and max(w, h) > max_long:
-        scale = max_long / max(w, h)
-    elif min_short is not None and min(w, h) > min_short:
+        return longer_side_size(w, h, max_long)
+    if min_short is not None and min(w, h) > min_short:
         scale = min_short / min(w, h)
-    else:
-        return None
-    return max(1, round(w * scale)), max(1, round(h * scale))
+        return max(1, round(w * scale)), max(1, round(h * scale))
+    return None
 
 
 def _decode(
@@ -233,112 +247,3 @@ def save_image(
         atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
     except OSError as exc:
         raise BrushworkError(f"{path}: cannot write image ({describe(exc)})") from exc
-
-
-class RandomCrops:
-    """Random square training crops drawn from a pool of image files.
-
-    Each crop comes from a uniformly chosen image rescaled so its shorter side is a
-    random integer in ``short_side`` (at least ``crop``, so small images are upscaled),
-    with a random ``crop``×``crop`` window and a horizontal flip half the time. All
-    randomness comes from the generator passed to :meth:`sample`, so runs resume exactly.
-
-    Files are decoded once (JPEG draft mode, short side capped at ``short_side[1]``) and
-    kept as uint8 tensors while they fit in ``cache_bytes``. Unreadable files are left
-    out and listed with their reasons in ``skipped``.
-    """
-
-    def __init__(
-        self,
-        paths: Sequence[str | os.PathLike[str]],
-        crop: int,
-        short_side: tuple[int, int],
-        cache_bytes: int = 1 << 30,
-    ) -> None:
-        lo, hi = short_side
-        if crop < 1 or lo < 1 or lo > hi:
-            raise BrushworkError(f"bad crop settings: crop={crop}, short_side={short_side} "
-                                 "(need crop >= 1 and 1 <= min <= max)")
-        self.crop = crop
-        self.short_side = (lo, hi)
-        self.cache_bytes = cache_bytes
-        self.skipped: list[tuple[Path, str]] = []
-        self._given = [Path(p) for p in paths]
-        self._cache: dict[Path, torch.Tensor] = {}
-        self._cached_bytes = 0
-        self._pool: list[Path] = []
-        for path in self._given:
-            try:
-                with _reading(path), _open_lazy(path):
-                    pass  # the header parsed; decoding waits until the image is drawn
-            except ImageFileError as exc:
-                self.skipped.append((path, exc.reason))
-            else:
-                self._pool.append(path)
-        self._check_pool()
-
-    def __len__(self) -> int:
-        """Number of usable images."""
-        return len(self._pool)
-
-    def _check_pool(self) -> None:
-        if self._pool:
-            return
-        if not self._given:
-            raise BrushworkError("no training images given")
-        try:
-            where = os.path.commonpath([p.parent for p in self._given]) or "."
-        except ValueError:  # a mix of absolute and relative paths
-            where = "training images"
-        path, reason = self.skipped[0]
-        raise BrushworkError(
-            f"{where}: no readable images (of {len(self._given)} files; "
-            f"e.g. {path.name}: {reason})"
-        )
-
-    def _pixels(self, path: Path) -> torch.Tensor:
-        """The decoded 3×H×W uint8 image, from the cache when possible."""
-        cached = self._cache.get(path)
-        if cached is not None:
-            return cached
-        img = _decode(path, min_short=self.short_side[1]).convert("RGB")
-        pixels = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).contiguous()
-        size = pixels.numel() * pixels.element_size()
-        if self._cached_bytes + size <= self.cache_bytes:
-            self._cache[path] = pixels
-            self._cached_bytes += size
-        return pixels
-
-    def _draw_image(self, generator: torch.Generator) -> torch.Tensor:
-        """A uniformly chosen usable image; files that fail to decode leave the pool."""
-        while True:
-            self._check_pool()
-            index = int(torch.randint(len(self._pool), (1,), generator=generator))
-            path = self._pool[index]
-            try:
-                return self._pixels(path)
-            except ImageFileError as exc:
-                del self._pool[index]
-                self.skipped.append((path, exc.reason))
-                warnings.warn(f"skipping {exc}", stacklevel=3)
-
-    def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
-        """A batch_size×3×crop×crop float32 batch in [0, 1] (``generator`` on the CPU)."""
-        lo, hi = self.short_side
-        crops = []
-        for _ in range(batch_size):
-            pixels = self._draw_image(generator)
-            short = max(int(torch.randint(lo, hi + 1, (1,), generator=generator)), self.crop)
-            _, h, w = pixels.shape
-            # Cut the source window that becomes the crop once the short side is
-            # `short`, then resize only that: same result, far less work.
-            side = min(max(1, round(self.crop * min(h, w) / short)), h, w)
-            y = int(torch.randint(h - side + 1, (1,), generator=generator))
-            x = int(torch.randint(w - side + 1, (1,), generator=generator))
-            window = pixels[:, y : y + side, x : x + side].unsqueeze(0).float()
-            patch = F.interpolate(window, size=(self.crop, self.crop), mode="bilinear",
-                                  align_corners=False, antialias=True)
-            if bool(torch.rand((), generator=generator) < 0.5):
-                patch = patch.flip(-1)
-            crops.append(patch)
-        return torch.cat(crops).div_(255.0).clamp_(0.0, 1.0)

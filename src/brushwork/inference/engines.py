@@ -19,9 +19,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .errors import BrushworkError, describe
-from .thumbnail import thumbnail as make_thumbnail
-from .thumbnail import uses_thumbnail
+from brushwork.errors import BrushworkError, describe
+from brushwork.models.thumbnail import thumbnail as make_thumbnail
+from brushwork.models.thumbnail import uses_thumbnail
 
 ENGINES = ("torch", "onnx")
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}

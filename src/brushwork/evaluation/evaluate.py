@@ -27,17 +27,16 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .config import STYLE_LAYERS
-from .data import IMAGE_EXTENSIONS, find_images, load_image, save_image, tensor_to_pil
-from .errors import BrushworkError, describe
-from .features import VGGFeatures, imagenet_weights_available
-from .files import atomic_write
-from .judge import Judge
-from .losses import content_loss, gram_matrix, relative_layer_weights, style_loss
-from .metrics import BLUR_SIGMA, color_pixels, color_swd, content_ssim, edge_score, patch_descriptors, patch_swd
-from .sheets import contact_sheet
-from .style_source import load_style
-from .stylize import ImageStylizer
+from brushwork.errors import BrushworkError, describe
+from brushwork.evaluation.judge import Judge
+from brushwork.evaluation.metrics import BLUR_SIGMA, color_pixels, color_swd, content_ssim, edge_score, patch_descriptors, patch_swd
+from brushwork.files import atomic_write
+from brushwork.images import IMAGE_EXTENSIONS, find_images, load_image, save_image, shrink_to, tensor_to_pil
+from brushwork.inference.stylize import ImageStylizer
+from brushwork.perceptual.objective import PerceptualObjective
+from brushwork.perceptual.vgg import VGG_STYLE_LAYERS, VGGFeatures, imagenet_weights_available
+from brushwork.sheets import contact_sheet
+from brushwork.training.style_source import load_style
 
 #: Seed of the evaluation network: a random VGG-19 that differs from the training backbone
 #: (seed 20161), so a model cannot score well by fitting the very features it is judged on.
@@ -78,7 +77,7 @@ class EvaluateConfig:
     sheet_rows: int = 8
     device: str = "auto"
     vgg_weights: str = ""  # ImageNet VGG-19 weights, for the standard losses
-    strength: float = 1.0  # with `model`: the style strength (models trained with --max-strength)
+    strength: float | None = None  # with `model`: the style strength (models trained with --max-strength); None: 1
     style_mix: str = ""  # with `model`: which of its styles, or a blend ("a=0.7,b=0.3")
 
     def validate(self) -> None:
@@ -89,7 +88,7 @@ class EvaluateConfig:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be at least 16 pixels (got {getattr(self, name)})")
         if self.limit < 0 or self.sheet_rows < 0:
             raise BrushworkError("--limit and --sheet-rows must be >= 0")
-        if self.outputs and (self.strength != 1 or self.style_mix):
+        if self.outputs and (self.strength is not None or self.style_mix):
             raise BrushworkError("--strength and --style-mix choose how --model stylizes; they do not apply to --outputs")
 
 
@@ -116,10 +115,11 @@ class StyleReference:
         self.judged_style = self.judge.style(images)
         self.pixels = color_pixels(images)
         self.patches = patch_descriptors(images)
-        self.eval_vgg = VGGFeatures(STYLE_LAYERS, backbone="random", random_seed=EVAL_SEED).to(device)
-        self.eval_grams = source.gram_targets(self.eval_vgg, STYLE_LAYERS, device, images)
-        self.imagenet = imagenet
-        self.imagenet_grams = source.gram_targets(imagenet, STYLE_LAYERS, device, images) if imagenet else None
+        eval_vgg = VGGFeatures(VGG_STYLE_LAYERS, backbone="random", random_seed=EVAL_SEED).to(device)
+        self.eval_objective = PerceptualObjective(eval_vgg, VGG_STYLE_LAYERS, [images], device)
+        self.imagenet = None  # the standard VGG losses, when its weights are present
+        if imagenet is not None:
+            self.imagenet = PerceptualObjective(imagenet, VGG_STYLE_LAYERS, [images], device, CONTENT_LAYER)
         self.device = device
         self._photo_cache: dict[tuple[str, int], dict[str, float]] = {}
 
@@ -142,14 +142,13 @@ class StyleReference:
             "frechet_lite2": judged["frechet"],
             "color_swd": float(color_swd(image, self.pixels)),
             "patch_swd": float(patch_swd(image, self.patches)),
-            "gram_eval": _relative_gram_error(self.eval_vgg(image.to(self.device)), self.eval_grams),
+            "gram_eval": self.eval_objective.style_distance(self.eval_objective.features(image.to(self.device))),
         }
         if self.imagenet is not None:
-            features = self.imagenet(image.to(self.device))
-            photo_content = self.imagenet(photo.to(self.device))[CONTENT_LAYER]
-            out["imagenet_style"] = _relative_gram_error(features, self.imagenet_grams)
-            scale = photo_content.pow(2).mean().clamp_min(1e-12)  # relative, as in training
-            out["imagenet_content"] = float(content_loss(features[CONTENT_LAYER], photo_content, scale))
+            features = self.imagenet.features(image.to(self.device))
+            photo_content = self.imagenet.features(photo.to(self.device))[CONTENT_LAYER]
+            out["imagenet_style"] = self.imagenet.style_distance(features)
+            out["imagenet_content"] = float(self.imagenet.content(features, photo_content))  # relative, as in training
         return out
 
 
@@ -157,24 +156,9 @@ def style_reference(config: EvaluateConfig, device: torch.device) -> StyleRefere
     """The StyleReference for `config`'s style, with the ImageNet VGG-19 when its weights are present."""
     imagenet = None
     if imagenet_weights_available(config.vgg_weights or None):
-        layers = (*STYLE_LAYERS, CONTENT_LAYER)
+        layers = (*VGG_STYLE_LAYERS, CONTENT_LAYER)
         imagenet = VGGFeatures(layers, backbone="imagenet", weights_path=config.vgg_weights or None).to(device)
     return StyleReference(config.style, config.style_size, device, imagenet)
-
-
-def _relative_gram_error(features: dict[str, Tensor], targets: dict[str, Tensor]) -> float:
-    """Mean over layers of MSE(Gram, target) / mean(target²): the training style loss's normalisation."""
-    grams = {layer: gram_matrix(features[layer].float()) for layer in targets}
-    return float(style_loss(grams, targets, relative_layer_weights(targets))) / len(targets)
-
-
-def _resize_longer(image: Tensor, size: int) -> Tensor:
-    h, w = image.shape[-2:]
-    scale = size / max(h, w)
-    if scale >= 1:
-        return image
-    target = (max(1, round(h * scale)), max(1, round(w * scale)))
-    return F.interpolate(image, size=target, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
 
 
 def _pair_outputs(photos: list[Path], content_root: Path, outputs: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
@@ -205,7 +189,7 @@ def measure_pair(reference: StyleReference, photo_path: Path, photo: Tensor, out
     """Content and style metrics of one photo/output pair (1×3×H×W each, sizes may differ),
     both resized to the photo's aspect with the longer side at `size`; the unstyled photo's
     own style metrics under "photo"."""
-    photo = _resize_longer(photo, size)
+    photo = shrink_to(photo, size)
     output = F.interpolate(output.cpu(), size=photo.shape[-2:], mode="bilinear", antialias=True).clamp(0, 1)
     return {
         "ssim": float(content_ssim(photo, output)),
@@ -247,8 +231,8 @@ def evaluate(
     also the outputs under outputs/). Unreadable photos or outputs are listed in `failed`.
     `reference` reuses the style statistics of an earlier call with the same style options.
     """
-    from .devices import pick_device
-    from .stylize import Stylizer
+    from brushwork.devices import pick_device
+    from brushwork.inference.stylize import Stylizer
 
     config.validate()
     device = pick_device(config.device)
@@ -268,10 +252,11 @@ def evaluate(
 
     stylizer: ImageStylizer | None = None
     if config.model:
-        from .conditioning import parse_mix
+        from brushwork.inference.conditioning import parse_mix
 
         mix = parse_mix(config.style_mix) if config.style_mix else None
-        stylizer = Stylizer.from_file(config.model, device=config.device, strength=config.strength, mix=mix)
+        strength = 1.0 if config.strength is None else config.strength
+        stylizer = Stylizer.from_file(config.model, device=config.device, strength=strength, mix=mix)
         pairs, failed = [(photo, None) for photo in photos], []
         stylizer(torch.rand(1, 3, 64, 64))  # warm-up, so the first image's time is not an outlier
     else:

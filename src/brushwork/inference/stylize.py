@@ -14,16 +14,16 @@ from PIL import Image
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .color_preservation import keep_photo_colors
-from .conditioning import condition, style_names
-from .data import IMAGE_EXTENSIONS, find_images, open_image, save_image
-from .devices import pick_device
-from .engines import ENGINES, OnnxEngine, TorchEngine
-from .errors import BrushworkError
-from .modelfile import load_model
-from .styles import DEFAULT_STYLE, resolve_model
-from .thumbnail import thumbnail
-from .tiling import DEFAULT_MARGIN, auto_tile_pixels, from_uint8, resolve_tile, stylize_uint8, to_uint8
+from brushwork.inference.color_preservation import keep_photo_colors
+from brushwork.inference.conditioning import condition, style_names
+from brushwork.images import IMAGE_EXTENSIONS, find_images, open_image, save_image
+from brushwork.devices import pick_device
+from brushwork.inference.engines import ENGINES, OnnxEngine, TorchEngine
+from brushwork.errors import BrushworkError
+from brushwork.inference.modelfile import load_model
+from brushwork.styles import DEFAULT_STYLE, resolve_model
+from brushwork.models.thumbnail import thumbnail
+from brushwork.inference.tiling import DEFAULT_MARGIN, auto_tile_pixels, from_uint8, resolve_tile, stylize_uint8, to_uint8
 
 
 class ImageStylizer:
@@ -119,15 +119,14 @@ class Stylizer(ImageStylizer):
         if runner is not None:
             self.engine = runner
         elif engine == "onnx":
-            from .export import onnx_bytes
+            from brushwork.inference.export import onnx_bytes
 
             self.engine = OnnxEngine(onnx_bytes(generator, metadata), source=self.name)
         else:
             self.engine = TorchEngine(generator, device, precision, compile)
         self.device = self.engine.device
-        config = metadata.get("generator", {})
-        # Models that normalise each tile by itself give slightly different tiles.
-        self.local = config.get("arch", "brushwork") == "brushwork" and config.get("norm", "none") != "instance"
+        # Johnson's network normalises each tile by itself, so its tiles differ slightly at the borders.
+        self.local = metadata.get("generator", {}).get("arch", "brushwork") == "brushwork"
 
     def _set_condition(self, strength: float, mix: dict[str, float] | None) -> None:
         self.strength, self.mix = strength, mix

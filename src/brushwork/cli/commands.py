@@ -1,0 +1,207 @@
+"""What each command does with its parsed flags: build the config, call the API, print."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import Any
+
+from brushwork.errors import BrushworkError
+
+
+def train_config(args: argparse.Namespace):
+    """The TrainConfig of `brushwork train`: --resume's stored config or --config's TOML,
+    with the flags given on top."""
+    from brushwork.models.config import GeneratorConfig
+    from brushwork.training.checkpoint import checkpoint_config
+    from brushwork.training.config import TrainConfig, load_toml
+
+    if args.resume and args.config:
+        raise BrushworkError("give --resume (the run's stored options) or --config, not both")
+    values: dict[str, Any] = checkpoint_config(args.resume) if args.resume else load_toml(args.config) if args.config else {}
+    generator = dict(values.pop("generator", {}) or {})
+    for f in dataclasses.fields(GeneratorConfig):
+        if f.name in vars(args):
+            generator[f.name] = getattr(args, f.name)
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in vars(args) and f.name != "generator":
+            values[f.name] = getattr(args, f.name)
+    return TrainConfig.from_dict({**values, "generator": generator}, source=args.resume or args.config or "options")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from brushwork.training.trainer import train
+
+    config = train_config(args)
+    result = train(config, resume=args.resume, progress=not args.quiet)
+    rate = (result.steps / result.seconds) if result.seconds else 0.0
+    for line in result.skipped:
+        print(f"brushwork: skipped unreadable image {line}", file=sys.stderr)
+    print(f"wrote {result.model_path} ({result.steps} steps, {result.seconds:.0f} s, {rate:.2f} it/s, backbone {result.backbone})")
+    return 0
+
+
+OPTIMIZE_ONLY = ("style", "steps", "size", "content_weight", "style_weight", "optimizer", "backbone", "vgg_weights")
+MODEL_ONLY = ("tile", "engine", "precision", "strength", "style_mix", "mask", "feather")
+
+
+def _given(args: argparse.Namespace, names: tuple[str, ...]) -> list[str]:
+    """The flags among `names` that were given (the store_true ones: set)."""
+    flags = [f"--{name.replace('_', '-')}" for name in names if getattr(args, name) not in (None, False)]
+    flags += ["--compile"] if "precision" in names and args.compile else []
+    flags += ["--region"] if "mask" in names and args.region else []
+    flags += ["--match-colors"] if "style" in names and args.match_colors else []
+    return flags
+
+
+def _stylizer(args: argparse.Namespace):
+    """The model named first, or with --optimize a per-image optimiser; returns (stylizer, inputs)."""
+    if args.optimize:
+        from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
+
+        if misplaced := _given(args, MODEL_ONLY):
+            raise BrushworkError(f"{', '.join(misplaced)}: options for running a model, not for --optimize")
+        if not args.style:
+            raise BrushworkError("--optimize needs --style PAINTING (an image or a folder of paintings)")
+        given = {name: getattr(args, name) for name in OPTIMIZE_ONLY if getattr(args, name) is not None}
+        config = OptimizeConfig(match_colors=args.match_colors, device=args.device, **given)
+        optimizer = StyleOptimizer(config, progress=not args.quiet)
+        optimizer.preserve_color = args.preserve_color
+        return optimizer, args.items
+    from brushwork.inference.conditioning import parse_mix
+    from brushwork.inference.stylize import Stylizer
+
+    if misplaced := _given(args, OPTIMIZE_ONLY):
+        raise BrushworkError(f"{', '.join(misplaced)}: options for --optimize (a model carries its own style and "
+                             "palette; --preserve-color keeps the photo's colours with any model)")  # fmt: skip
+    if len(args.items) < 2:
+        raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
+    options = {"device": args.device, "tile": args.tile, "engine": args.engine or "torch",
+               "precision": args.precision or "fp32", "compile": args.compile,
+               "strength": 1.0 if args.strength is None else args.strength, "preserve_color": args.preserve_color}  # fmt: skip
+    mix = parse_mix(args.style_mix) if args.style_mix else None
+    stylizer = Stylizer.from_file(args.items[0], mix=mix, **options)
+    if args.mask or args.region or args.feather is not None:
+        stylizer = _region_stylizer(args, stylizer, options)
+    return stylizer, args.items[1:]
+
+
+def _region_stylizer(args: argparse.Namespace, stylizer, options: dict[str, Any]):
+    """--mask and --region: the model (or another) painted only where each mask is white."""
+    from brushwork.inference.regions import Region, RegionStylizer
+    from brushwork.inference.stylize import Stylizer
+
+    if not (args.mask or args.region):
+        raise BrushworkError("--feather needs --mask or --region")
+    regions = [Region(args.mask, stylizer)] if args.mask else []
+    for spec in args.region:
+        mask, sep, style = spec.rpartition("=")
+        if not sep or not mask or not style:
+            raise BrushworkError(f"--region {spec}: expected MASK=STYLE (e.g. sky.png=great_wave)")
+        if style in stylizer.styles:  # a style of the model given first (any model takes its own name)
+            regions.append(Region(mask, stylizer.with_options(mix={style: 1.0})))
+        else:  # another model file or bundled style, with the same options
+            regions.append(Region(mask, Stylizer.from_file(style, **options)))
+    return RegionStylizer(regions, feather=args.feather or 0)
+
+
+def run_stylize(args: argparse.Namespace) -> int:
+    from brushwork.inference.stylize import stylize_paths
+
+    if args.max_size is not None and args.max_size < 1:
+        raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
+    stylizer, inputs = _stylizer(args)
+    report = stylize_paths(stylizer, inputs, args.output, args.max_size, args.image_format, progress=not args.quiet)
+    for line in report.failed:
+        print(f"brushwork: failed: {line}", file=sys.stderr)
+    print(f"stylized {len(report.written)} image(s) with {stylizer.name}" + (f"; {len(report.failed)} failed" if report.failed else ""))
+    if len(report.written) == 1 and not report.failed:
+        print(f"wrote {report.written[0]}")
+    return 1 if report.failed else 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from brushwork.evaluation.evaluate import EvaluateConfig, evaluate, markdown_table
+
+    fields = ("model", "outputs", "content", "style", "max_size", "metric_size", "style_size",
+              "limit", "sheet_rows", "device", "vgg_weights", "strength")  # fmt: skip
+    config = EvaluateConfig(report=args.output, style_mix=args.style_mix or "", **{name: getattr(args, name) for name in fields})
+    result = evaluate(config, progress=not args.quiet)
+    for line in result.failed:
+        print(f"brushwork: failed: {line}", file=sys.stderr)
+    print(markdown_table(result))
+    for note in result.notes:
+        print(f"- {note}")
+    print(f"wrote {result.report_dir}/metrics.json, metrics.md, contact_sheet.png ({len(result.images)} image(s)"
+          + (f"; {len(result.failed)} failed)" if result.failed else ")"))
+    return 1 if result.failed else 0
+
+
+def run_mix(args: argparse.Namespace) -> int:
+    from brushwork.inference.mixing import mix_file
+    from brushwork.inference.stylize import Stylizer
+
+    if args.max_size < 1:
+        raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
+    stylizer = Stylizer.from_file(args.model, device=args.device, strength=args.strength)
+    path = mix_file(stylizer, args.first, args.second, args.photo, args.output, args.frames, args.max_size)
+    print(f"wrote {path} ({args.frames} frames, {args.first} to {args.second})")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from brushwork.inference.export import export_model
+
+    path = export_model(args.model, args.format, args.output)
+    print(f"wrote {path} ({args.format})")
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from brushwork.inference.modelfile import read_metadata
+    from brushwork.styles import resolve_model
+
+    path = resolve_model(args.model)
+    info = read_metadata(path)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    train_config = info.get("train_config", {})
+    rows = [
+        ("file", str(path)),
+        ("style", info.get("style_name")),
+        ("description", info.get("description")),
+        ("kind", info.get("style_kind")),
+        ("backbone", f"{info.get('backbone')} ({info.get('backbone_id')})"),
+        ("generator", ", ".join(f"{k}={v}" for k, v in info.get("generator", {}).items())),
+        ("trained", f"{info.get('steps')} steps, {info.get('train_seconds')} s on {info.get('device')}"),
+        ("crop / batch", f"{train_config.get('crop')} px / {train_config.get('batch_size')}"),
+        ("weights", ", ".join(f"{k}={train_config.get(k + '_weight')}" for k in ("content", "style", "adversarial", "tv"))),
+        ("format", f"{info.get('format')} v{info.get('format_version')}, brushwork {info.get('brushwork_version')}"),
+    ]
+    if info.get("styles"):  # a model of several styles, or with strength control
+        rows.insert(3, ("styles", ", ".join(style["name"] for style in info["styles"])))
+        top = info.get("max_strength", 0)
+        rows.insert(4, ("strength", f"0 to {top:g} (--strength)" if top else "1 only"))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def run_styles(args: argparse.Namespace) -> int:
+    from brushwork.inference.modelfile import read_metadata
+    from brushwork.styles import bundled_styles
+
+    styles = bundled_styles()
+    if not styles:
+        print("no bundled styles installed")
+        return 0
+    width = max(map(len, styles))
+    for name, path in styles.items():
+        print(f"{name:<{width}}  {read_metadata(path).get('description', '')}")
+    return 0
+
+

