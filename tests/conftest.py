@@ -3,9 +3,8 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork.training.config import GeneratorConfig
 from brushwork.inference.modelfile import save_model
-from brushwork.models import Generator
+from brushwork.models import Generator, GeneratorConfig
 
 
 def make_photo(path, size=(40, 32), seed=0, mode="RGB"):
@@ -31,10 +30,9 @@ def photo_dir(tmp_path):
 
 @pytest.fixture
 def tiny_model(tmp_path):
-    """A model file with a small random (non-identity) generator with every optional part:
-    thumbnail normalisation, the gated photo path and the colour-transfer stage."""
+    """A model file with a small random (non-identity) generator."""
     torch.manual_seed(0)
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="thumbnail", residual="gated", color_transfer=True))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1))
     for p in generator.parameters():
         torch.nn.init.normal_(p, std=0.05)
     path = tmp_path / "tiny.safetensors"
@@ -45,10 +43,9 @@ def tiny_model(tmp_path):
 @pytest.fixture
 def two_style_model(tmp_path):
     """A model file conditioned on strength and two styles ("warm", "cool"), with random
-    (non-identity) weights, in the design of the bundled `classics` (brushwork 0.2: local layers,
-    photo + change), so its tiles and exported graph need no thumbnail."""
+    (non-identity) weights, as the bundled `classics`."""
     torch.manual_seed(1)
-    config = GeneratorConfig(channels=8, res_blocks=1, cond_dim=3, per_style_blocks=True, norm="none", residual="full", output_stage="shuffle")
+    config = GeneratorConfig(channels=8, res_blocks=1, cond_dim=3)
     generator = Generator(config)
     for p in generator.parameters():
         torch.nn.init.normal_(p, std=0.1)

@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from brushwork import images as data
+from brushwork.training.crops import RandomCrops
 from brushwork.images import (
-    RandomCrops,
     find_images,
     load_image,
     open_image,

@@ -8,7 +8,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from brushwork.evaluation.evaluate import EvaluateConfig, evaluate
-from brushwork.perceptual.features import random_vgg19_state_dict
+from brushwork.perceptual.vgg import random_vgg19_state_dict
 
 from .conftest import make_photo
 from .test_cli import assert_one_line_error, run

@@ -7,20 +7,24 @@ import pytest
 import torch
 from PIL import Image
 
-from brushwork.training.config import GeneratorConfig
 from brushwork.errors import BrushworkError
 from brushwork.inference.export import export_model
 from brushwork.inference.modelfile import load_model, save_model
-from brushwork.models import Generator
 from brushwork.inference.stylize import Stylizer
+from brushwork.models import GeneratorConfig, build_generator
 
 from .test_cli import assert_one_line_error, run
 
-onnxruntime = pytest.importorskip("onnxruntime")
 SIZES = [(1, 3, 64, 64), (1, 3, 37, 53), (2, 3, 8, 9), (1, 3, 1, 1), (1, 3, 130, 70)]
 
 
-def test_onnx_export_matches_pytorch_at_any_size(tiny_model, tmp_path):
+@pytest.fixture
+def onnxruntime():
+    """onnxruntime, for the tests that run exported graphs (the ones about its absence run without it)."""
+    return pytest.importorskip("onnxruntime")
+
+
+def test_onnx_export_matches_pytorch_at_any_size(tiny_model, tmp_path, onnxruntime):
     path = export_model(tiny_model, "onnx", tmp_path / "tiny.onnx")
     generator, metadata = load_model(tiny_model)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -36,16 +40,12 @@ def test_onnx_export_matches_pytorch_at_any_size(tiny_model, tmp_path):
     assert stored["style_name"] == metadata["style_name"] == "tiny"
 
 
-@pytest.mark.parametrize(
-    "options", [{}, {"residual": "gated", "photo_gain": 0.3, "output_range": "tanh"}, {"residual": "luma", "photo_gain": 0.3}]
-)
-def test_models_without_image_wide_statistics_export_a_single_input(tmp_path, options):
+def test_johnsons_network_exports_a_single_input(tmp_path, onnxruntime):
+    # It normalises each image by itself, so it takes no thumbnail.
     torch.manual_seed(0)
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, norm="none", **options))
-    for p in generator.parameters():
-        torch.nn.init.normal_(p, std=0.05)
-    save_model(tmp_path / "plain.safetensors", generator, {"style_name": "plain"})
-    path = export_model(tmp_path / "plain.safetensors", "onnx", tmp_path / "plain.onnx")
+    generator = build_generator(GeneratorConfig(arch="johnson", channels=8, res_blocks=1)).eval()
+    save_model(tmp_path / "johnson.safetensors", generator, {"style_name": "johnson"})
+    path = export_model(tmp_path / "johnson.safetensors", "onnx", tmp_path / "johnson.onnx")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == ["image"]
     images = torch.rand(2, 3, 37, 53)
@@ -66,7 +66,7 @@ def test_torchscript_export_matches_pytorch_at_any_size(tiny_model, tmp_path):
     assert zipfile.is_zipfile(path)
 
 
-def test_onnx_engine_stylizes_like_pytorch(tiny_model, tmp_path, photo_dir):
+def test_onnx_engine_stylizes_like_pytorch(tiny_model, tmp_path, photo_dir, onnxruntime):
     photo = Image.open(photo_dir / "p0.jpg")
     reference = np.asarray(Stylizer.from_file(tiny_model, device="cpu")(photo)).astype(int)
     in_memory = Stylizer.from_file(tiny_model, engine="onnx")
@@ -77,7 +77,7 @@ def test_onnx_engine_stylizes_like_pytorch(tiny_model, tmp_path, photo_dir):
         assert np.abs(np.asarray(Stylizer.from_file(tmp_path / "t.onnx", tile=16)(photo)).astype(int) - reference).max() <= 1
 
 
-def test_cli_export_and_onnx_engine(tiny_model, tmp_path, photo_dir, capsys, monkeypatch):
+def test_cli_export_and_onnx_engine(tiny_model, tmp_path, photo_dir, capsys, monkeypatch, onnxruntime):
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(["export", tiny_model], capsys)
     assert code == 0 and (tmp_path / "tiny.onnx").is_file() and "wrote tiny.onnx" in out
@@ -106,7 +106,7 @@ def test_missing_exporter_is_a_clear_error(tiny_model, tmp_path, capsys, monkeyp
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_bad_onnx_files_are_clear_errors(tmp_path, capsys):
+def test_bad_onnx_files_are_clear_errors(tmp_path, capsys, onnxruntime):
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"\x08\x07garbage" * 10)
     for model, needle in ((broken, "not a loadable ONNX model"), (tmp_path / "absent.onnx", "no such model file")):
@@ -115,14 +115,15 @@ def test_bad_onnx_files_are_clear_errors(tmp_path, capsys):
         assert_one_line_error(err, str(model), needle)
 
 
-def test_models_with_strength_and_styles_export_a_cond_input(two_style_model, tmp_path):
+def test_models_with_strength_and_styles_export_a_cond_input(two_style_model, tmp_path, onnxruntime):
     path = export_model(two_style_model, "onnx", tmp_path / "two.onnx")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    assert [i.name for i in session.get_inputs()] == ["image", "cond"]
+    assert [i.name for i in session.get_inputs()] == ["image", "cond", "thumbnail"]
     generator, _ = load_model(two_style_model)
     images = torch.rand(2, 3, 37, 53)
     cond = torch.tensor([[0.6, 0.3, 0.7], [1.5, 0.0, 1.0]])
-    got = session.run(None, {"image": images.numpy(), "cond": cond.numpy()})[0]
+    feed = {"image": images.numpy(), "cond": cond.numpy(), "thumbnail": images.numpy()}
+    got = session.run(None, feed)[0]
     assert np.abs(got - generator(images, cond).numpy()).max() <= 1e-3
     photo = Image.fromarray((images[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8))
     options = {"strength": 0.6, "mix": {"warm": 0.3, "cool": 0.7}}

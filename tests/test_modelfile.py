@@ -13,11 +13,7 @@ def test_round_trip_keeps_weights_and_metadata(tiny_model):
     generator, info = load_model(tiny_model)
     assert info["style_name"] == "tiny"
     assert info["format_version"] == FORMAT_VERSION
-    assert info["generator"] == {
-        "arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "norm": "thumbnail",
-        "residual": "gated", "photo_gain": 0.4, "output_range": "clamp", "version": 2, "color_transfer": True, "per_style_blocks": False,
-        "output_stage": "bilinear",
-    }  # fmt: skip
+    assert info["generator"] == {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "photo_gain": 0.4}
     assert "brushwork_version" in info
     photo = torch.rand(1, 3, 20, 20)
     again, _ = load_model(tiny_model)
@@ -25,23 +21,58 @@ def test_round_trip_keeps_weights_and_metadata(tiny_model):
     assert not torch.allclose(generator(photo), photo, atol=1e-3)  # real weights, not identity
 
 
-def test_models_from_before_generator_versions_load_as_version_1(tmp_path):
-    from brushwork.training.config import GeneratorConfig
+def _format_1_file(path, generator_config, generator=None):
+    """A model file as brushwork 0.3 (format 1) wrote it."""
     from brushwork.inference.modelfile import FORMAT_NAME
-    from brushwork.models import GeneratorV1
+    from brushwork.models import Generator, GeneratorConfig
 
-    torch.manual_seed(0)
-    old = GeneratorV1(GeneratorConfig(channels=8, res_blocks=1, version=1))
-    for p in old.parameters():
-        torch.nn.init.normal_(p, std=0.05)
-    # Written as brushwork 0.1 did: the generator config has no "version".
-    info = {"style_name": "old", "generator": {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "norm": "none"}}
+    generator = generator or Generator(GeneratorConfig(channels=8, res_blocks=1))
+    info = {"style_name": "old", "generator": generator_config, "train_config": {"palette_weight": 0.0, "random_backbones": 1,
+            "backbone": "efficientnet-lite0", "generator": generator_config}}  # fmt: skip
     header = {"format": FORMAT_NAME, "format_version": "1", "brushwork": json.dumps(info)}
-    save_file({k: v.contiguous() for k, v in old.state_dict().items()}, tmp_path / "old.safetensors", metadata=header)
-    loaded, _ = load_model(tmp_path / "old.safetensors")
-    assert isinstance(loaded, GeneratorV1)
+    save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, path, metadata=header)
+    return generator
+
+
+OLD_DESIGN = {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "version": 2, "norm": "thumbnail",
+              "residual": "gated", "photo_gain": 0.4, "output_range": "clamp", "color_transfer": False,
+              "per_style_blocks": False, "output_stage": "bilinear"}  # fmt: skip
+
+
+def test_format_1_files_of_the_kept_design_load_and_paint_the_same(tmp_path):
+    torch.manual_seed(0)
+    from brushwork.models import Generator, GeneratorConfig
+
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1))
+    for p in generator.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    _format_1_file(tmp_path / "old.safetensors", OLD_DESIGN, generator.eval())
+    loaded, info = load_model(tmp_path / "old.safetensors")
+    assert info["format_version"] == FORMAT_VERSION
+    assert info["generator"] == {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "photo_gain": 0.4}
+    assert "palette_weight" not in info["train_config"]
     photo = torch.rand(1, 3, 21, 19)
-    assert torch.equal(loaded(photo), old.eval()(photo))
+    assert torch.equal(loaded(photo), generator(photo))
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [({"norm": "none", "residual": "full", "output_stage": "shuffle"}, "norm none, residual full, output_stage shuffle"),
+     ({"color_transfer": True}, "color_transfer True"), ({"per_style_blocks": True}, "per_style_blocks True"),
+     ({"output_range": "tanh"}, "output_range tanh"), ({"version": 1}, "brushwork 0.1's generator")],
+)  # fmt: skip
+def test_files_of_dropped_designs_are_refused_naming_the_release_that_reads_them(tmp_path, change, named):
+    _format_1_file(tmp_path / "old.safetensors", {**OLD_DESIGN, **change})
+    with pytest.raises(BrushworkError, match="old.safetensors: ") as err:
+        load_model(tmp_path / "old.safetensors")
+    assert named in str(err.value) and "brushwork 0.3 reads it" in str(err.value)
+
+
+def test_format_1_files_without_the_design_keys_are_brushwork_0_2s(tmp_path):
+    # brushwork 0.2 wrote no norm/residual/output_stage: its local, photo + change design.
+    _format_1_file(tmp_path / "old.safetensors", {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "version": 2})
+    with pytest.raises(BrushworkError, match="norm none, residual full, output_stage shuffle"):
+        read_metadata(tmp_path / "old.safetensors")
 
 
 def test_pickle_is_refused_without_loading(tmp_path):

@@ -4,7 +4,8 @@ import torch
 from PIL import Image
 
 from brushwork.training.checkpoint import read_checkpoint
-from brushwork.training.config import GeneratorConfig, TrainConfig
+from brushwork.models import GeneratorConfig
+from brushwork.training.config import TrainConfig
 from brushwork.errors import BrushworkError
 from brushwork.inference.modelfile import load_model
 from brushwork.training.trainer import Trainer, train
@@ -97,32 +98,35 @@ def test_bad_training_inputs(config, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "field, value",
-    [("iterations", 0), ("crop", 8), ("lr_g", -1.0), ("style_weight", -2.0), ("palette_weight", -1.0),
-     ("random_backbones", 0), ("random_backbones", 17)],
+    "field, value, named",
+    [("iterations", 0, "--iterations"), ("crop", 8, "crop"), ("lr_g", -1.0, "lr_g"), ("style_weight", -2.0, "--style-weight"),
+     ("backbone", "imagenet", "--backbone"), ("precision", "fp16", "precision")],
 )  # fmt: skip
-def test_options_out_of_range(config, field, value):
+def test_options_out_of_range_are_named_as_the_user_gives_them(config, field, value, named):
+    """A flag is named as a flag, a TOML-only key as its key."""
     setattr(config, field, value)
-    with pytest.raises(BrushworkError, match=field.replace("_", "-")):
+    with pytest.raises(BrushworkError, match=f"^{named} "):
         Trainer(config)
 
 
-@pytest.mark.parametrize("field, value", [("photo_gain", -0.1), ("photo_gain", 1.5), ("output_range", "sigmoid")])
-def test_generator_options_out_of_range(config, field, value):
-    setattr(config.generator, field, value)
-    with pytest.raises(BrushworkError, match=field.replace("_", "-")):
+@pytest.mark.parametrize("value", [-0.1, 1.5])
+def test_photo_gain_out_of_range(config, value):
+    config.generator.photo_gain = value
+    with pytest.raises(BrushworkError, match="photo_gain must be in"):
         Trainer(config)
 
 
-def test_photo_gain_without_a_gated_path_is_refused(config):
-    config.generator = GeneratorConfig(channels=8, res_blocks=1, residual="full")
-    assert config.generator.photo_gain == 0  # the full path has no gain to start
-    config.generator.photo_gain = 0.3
-    with pytest.raises(BrushworkError, match="--photo-gain needs --residual gated or luma"):
-        Trainer(config)
-    config.generator.residual = "fully"
-    with pytest.raises(BrushworkError, match="--residual must be full, gated or luma"):
-        Trainer(config)
+@pytest.mark.parametrize(
+    "change, message",
+    [({"vgg_weights": "w.pth"}, "--vgg-weights is for --backbone vgg19"),
+     ({"generator": GeneratorConfig(arch="johnson", photo_gain=0.3)}, "photo_gain is for the brushwork generator"),
+     ({"generator": GeneratorConfig(arch="johnson"), "max_strength": 1.5}, "need the brushwork generator")],
+)  # fmt: skip
+def test_options_that_do_not_apply_are_errors(config, change, message):
+    for field, value in change.items():
+        setattr(config, field, value)
+    with pytest.raises(BrushworkError, match=message):
+        config.validate()
 
 
 def test_checkpoint_that_is_not_ours(tmp_path):
@@ -207,83 +211,56 @@ def test_learning_rate_warms_up_then_decays_to_its_final_fraction():
     assert {lr_factor(step, constant) for step in range(50)} == {1.0}
 
 
-def test_checkpoints_from_brushwork_0_1_resume_with_their_generator_and_schedule(tmp_path):
+def test_checkpoints_of_format_1_resume_with_their_schedule_and_old_designs_are_refused(config, tmp_path):
     import json
 
-    from brushwork.training.trainer import checkpoint_config
+    from brushwork.training.checkpoint import checkpoint_config
 
-    old = TrainConfig(content="x", style="y").to_dict()
-    del old["lr_final"], old["grad_clip"], old["generator"]["version"], old["random_backbones"]
+    old = config.to_dict()  # as brushwork 0.3 wrote it
+    old.update(palette_weight=0.0, random_backbones=1, backbone="random")
+    old["generator"].update(version=2, norm="thumbnail", residual="gated", output_range="clamp", output_stage="bilinear",
+                            color_transfer=False, per_style_blocks=False)  # fmt: skip
+    del old["lr_final"]  # brushwork 0.1 had none: a constant rate
     torch.save({"brushwork_checkpoint": 1, "config": json.dumps(old)}, tmp_path / "old.pt")
     values = checkpoint_config(tmp_path / "old.pt")
-    assert values["generator"]["version"] == 1 and values["lr_final"] == 1.0 and values["random_backbones"] == 1
-    assert TrainConfig.from_dict(values).generator.version == 1
+    assert values["lr_final"] == 1.0 and "palette_weight" not in values and "random_backbones" not in values
+    assert TrainConfig.from_dict(values).generator == config.generator
+    for change, message in (({"palette_weight": 300.0}, "palette loss"), ({"random_backbones": 3}, "several random"),
+                            ({"generator": {**old["generator"], "norm": "none"}}, "norm none"),
+                            ({"generator": {"arch": "brushwork"}}, "brushwork 0.1")):  # fmt: skip
+        torch.save({"brushwork_checkpoint": 1, "config": json.dumps({**old, **change})}, tmp_path / "older.pt")
+        with pytest.raises(BrushworkError, match=f"older.pt: .*{message}.*brushwork 0.3 reads it"):
+            checkpoint_config(tmp_path / "older.pt")
+    torch.save({"brushwork_checkpoint": 3, "config": json.dumps(values)}, tmp_path / "newer.pt")
+    with pytest.raises(BrushworkError, match="newer brushwork"):
+        checkpoint_config(tmp_path / "newer.pt")
 
 
-def test_palette_loss_is_logged_and_moves_colours_further(config):
-    """The palette term is trained and logged when its weight is set (absent at 0), and it
-    brings the outputs' colours closer to the painting's than the same run without it."""
-    from brushwork.perceptual.losses import palette_loss
-
-    config.iterations, config.adversarial_weight, config.warmup_steps = 100, 0.0, 0
-    trainers = {}
-    for weight in (0.0, 1000.0):
-        config.palette_weight = weight
-        trainers[weight] = trainer = Trainer(config)
-        for _ in range(100):
-            last = trainer.train_step()
-        assert ("palette" in last) == (weight > 0)
-        assert (not trainer.palettes) == (weight == 0)  # the painting's colours are sampled only when needed
-    palette = trainers[1000.0].palettes[0]
-    distances = {}
-    for weight, trainer in trainers.items():
-        with torch.no_grad():
-            photos = trainer.content.sample(4, torch.Generator().manual_seed(1))
-            outputs = trainer.generator(photos)
-            distances[weight] = float(palette_loss(outputs, palette, 64, torch.Generator().manual_seed(2)))
-    assert distances[1000.0] < 0.85 * distances[0.0], distances  # measured: 0.72×
-
-
-def test_random_backbones_take_turns_step_by_step(config, monkeypatch):
-    """With the random backbone, step k's losses come from network k mod N, each with its own targets."""
-    config.random_backbones = 3
+def test_trainer_state_round_trips_and_a_mismatched_checkpoint_is_named(config, tmp_path):
+    config.iterations = 3
     trainer = Trainer(config)
-    networks = trainer.feature_networks
-    assert len(networks) == 3 and len({n.vgg.backbone_id for n in networks}) == 3
-    assert not torch.allclose(networks[0].style_targets[0]["relu1_1"], networks[1].style_targets[0]["relu1_1"])
-    assert trainer.vgg is networks[0].vgg  # the one the model file names
-    used = []
-    for index, network in enumerate(networks):
-        forward = network.vgg.forward
-        monkeypatch.setattr(network.vgg, "forward", lambda x, i=index, f=forward: used.append(i) or f(x))
-    for _ in range(4):
-        trainer.train_step()
-    assert used == [0, 0, 1, 1, 2, 2, 0, 0]  # the photo's content features, then the output's
-    config.random_backbones = 1
-    assert len(Trainer(config).feature_networks) == 1
+    trainer.train_step()
+    state = trainer.state_dict()
+    other = Trainer(config)
+    other.load_state_dict(state)
+    assert other.step == 1 and other.history == trainer.history
+    for name, value in trainer.generator.state_dict().items():
+        assert torch.equal(value, other.generator.state_dict()[name])
+    config.generator = GeneratorConfig(channels=16, res_blocks=1)
+    with pytest.raises(BrushworkError, match="ck.pt: checkpoint does not match"):
+        Trainer(config).load_state_dict(state, "ck.pt")
 
 
-def test_every_style_meets_every_random_backbone(config, tmp_path):
-    """With as many random networks as styles, the styles' turns must not lock each style to one network."""
-    config.style = (_painting(tmp_path / "red.png", (220, 40, 30), 1), _painting(tmp_path / "blue.png", (30, 60, 220), 2))
-    config.random_backbones = 2
+def test_samples_show_each_photo_next_to_its_stylized_version(config, tmp_path):
+    config.iterations = 1
     trainer = Trainer(config)
-    pairs = []
-    for step in range(4):
-        trainer.step = step
-        pairs.append(trainer.turn())
-    assert pairs == [(0, 0), (1, 0), (0, 1), (1, 1)]  # (style, network): styles alternate every step
-
-
-def test_colour_transfer_training_takes_the_paintings_colours_into_the_model(config):
-    config.generator = GeneratorConfig(channels=8, res_blocks=1, color_transfer=True)
-    config.iterations = 4
-    result = train(config, progress=False)
-    generator, info = load_model(result.model_path)
-    assert info["generator"]["color_transfer"] is True
-    painting = Trainer(config).styles[0].images()
-    expected = torch.cat([image.flatten(2) for image in painting], dim=2).mean(dim=2)[0]
-    assert torch.allclose(generator.colors.style_mean, expected, atol=1e-4)
+    path = trainer.save_samples()
+    rows = len(trainer.sample_photos)
+    with Image.open(path) as grid:
+        assert grid.size == (2 * 256 + 6, rows * 262 - 6)  # one row per sample photo: photo | stylized
+        first = np.asarray(grid.crop((0, 0, 256, 256)), dtype=float)
+    photo = trainer.sample_photos[0][0].permute(1, 2, 0).numpy() * 255
+    assert np.abs(first - photo).mean() < 1
 
 
 def _painting(path, rgb, seed):
@@ -294,18 +271,16 @@ def _painting(path, rgb, seed):
     return str(path)
 
 
-@pytest.mark.parametrize("per_style_blocks", [False, True])
-def test_one_model_learns_several_named_styles_and_strength(config, tmp_path, per_style_blocks):
+def test_one_model_learns_several_named_styles_and_strength(config, tmp_path):
     red = _painting(tmp_path / "red.png", (220, 40, 30), 1)
     blue = _painting(tmp_path / "blue.png", (30, 60, 220), 2)
     config.style = (f"fire={red}", blue)
     config.max_strength = 1.5
-    config.generator.per_style_blocks = per_style_blocks
     config.iterations = 80
     result = train(config, progress=False)
     generator, info = load_model(result.model_path)
     assert [s["name"] for s in info["styles"]] == ["fire", "blue"] and info["max_strength"] == 1.5
-    assert info["generator"]["cond_dim"] == 3 and info["generator"]["per_style_blocks"] == per_style_blocks
+    assert info["generator"]["cond_dim"] == 3
     photo = torch.rand(1, 3, 32, 32) * 0.5 + 0.25
     fire, cool = (generator(photo, torch.tensor([[1.0, *w]])) for w in ((1, 0), (0, 1)))
     assert (fire[:, 0] - fire[:, 2]).mean() > (cool[:, 0] - cool[:, 2]).mean() + 0.05  # red vs blue
@@ -319,18 +294,11 @@ def test_style_names_and_conditioning_options_are_checked(config, tmp_path):
     config.style = "one.jpg"
     assert config.styles() == ("one.jpg",) and not config.conditioned
     config.max_strength = 1.5
-    config.generator = GeneratorConfig(channels=8, res_blocks=1, color_transfer=True)
-    with pytest.raises(BrushworkError, match="strength control and several styles do not work with --color-transfer"):
-        config.validate()
-    config.generator = GeneratorConfig(channels=8, res_blocks=1, residual="gated", norm="thumbnail")
-    config.validate()  # the gated photo path takes strength too: S scales the change from the photo
+    config.validate()
     config.generator = GeneratorConfig(arch="johnson")
     with pytest.raises(BrushworkError, match="need the brushwork generator"):
         config.validate()
-    config.generator = GeneratorConfig(channels=8, res_blocks=1, per_style_blocks=True)
-    with pytest.raises(BrushworkError, match="--per-style-blocks is for a model of several styles"):
-        config.validate()
-    assert TrainConfig.from_dict({"style": "p.jpg"}).style == ("p.jpg",)  # old configs and checkpoints
+    assert TrainConfig.from_dict({"style": "p.jpg"}).style == ("p.jpg",)  # one style in TOML may be a string
     assert TrainConfig(style=("p.jpg",), name="mine").style_specs() == [("mine", "p.jpg")]
 
 
