@@ -43,7 +43,7 @@ def test_stylize_folder_mirrors_tree_and_keeps_alpha(tiny_model, photo_dir, tmp_
 
 
 def test_stylize_max_size_and_format(tiny_model, photo_dir, tmp_path, capsys):
-    code, _, _ = run(["stylize", tiny_model, photo_dir, "-o", tmp_path / "o", "--max-size", 20, "--format", "webp"], capsys)
+    code, _, _ = run(["stylize", tiny_model, photo_dir, "-o", tmp_path / "o", "--max-size", 20, "--image-format", "webp"], capsys)
     assert code == 0
     with Image.open(tmp_path / "o" / "p0.webp") as image:
         assert max(image.size) == 20
@@ -130,7 +130,7 @@ def test_unknown_style_lists_known_ones(tmp_path, capsys):
         (["stylize", "M", "IN.png", "-o", "o.png", "--precision", "fp16", "--device", "cpu"], "fp16"),
         (["stylize", "M", "IN.png", "-o", "o.png", "--compile", "--device", "cpu"], "--compile needs a CUDA GPU"),
         (["stylize", "M", "IN.png", "-o", "o.png", "--compile", "--engine", "onnx"], "--compile is for the torch"),
-        (["stylize", "--optimize", "--style-image", "IN.png", "IN.png", "-o", "o.png", "--engine", "onnx"], "--engine"),
+        (["stylize", "--optimize", "--style", "IN.png", "IN.png", "-o", "o.png", "--engine", "onnx"], "--engine"),
         (["export", "M", "--format", "tflite"], "tflite"),
         (["export", "missing.safetensors"], "missing.safetensors"),
         (["train", "--content", "x", "--style", "y", "--iterations", "-5"], "--iterations"),
@@ -188,9 +188,9 @@ def test_training_input_errors_are_one_line(tmp_path, photo_dir, capsys):
     (tmp_path / "notes.txt").write_text("not a painting")
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    base = ["train", "--content", photo_dir, "--iterations", 1, "--crop", 32]
+    base = ["train", "--content", photo_dir, "--iterations", 1]
     cases = [
-        (["--style", style, "--backbone", "imagenet", "--vgg-weights", tmp_path / "bad.pth"], "bad.pth"),
+        (["--style", style, "--backbone", "vgg19", "--vgg-weights", tmp_path / "bad.pth"], "bad.pth"),
         (["--style", tmp_path / "notes.txt"], "no images found"),
         (["--style", broken], "broken.jpg"),
         (["--style", tmp_path / "nowhere.jpg"], "nowhere.jpg"),

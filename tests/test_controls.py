@@ -68,7 +68,8 @@ def test_bad_strengths_and_mixes_are_clear_errors(two_style_model, strength, mix
 
 def test_mix_text_is_parsed_and_checked():
     assert parse_mix("warm=0.7, cool=0.3") == {"warm": 0.7, "cool": 0.3}
-    for bad in ("warm", "warm=x", "=1", "", "warm=1,warm=2"):
+    assert parse_mix("warm") == {"warm": 1.0}  # one style by its name
+    for bad in ("warm,cool", "warm=x", "=1", "", "warm=1,warm=2"):
         with pytest.raises(BrushworkError, match="--style-mix"):
             parse_mix(bad)
 
@@ -97,7 +98,7 @@ def test_preserve_color_with_optimize_and_tiles(tmp_path, capsys):
     photo = make_photo(tmp_path / "photo.png", size=(64, 48))
     painting = make_photo(tmp_path / "painting.png", size=(48, 48), seed=4)
     out = tmp_path / "out.png"
-    code, _, err = run(["stylize", "--optimize", "--style-image", painting, photo, "-o", out, "--steps", "3",
+    code, _, err = run(["stylize", "--optimize", "--style", painting, photo, "-o", out, "--steps", "3",
                         "--backbone", "random", "--preserve-color", "--quiet"], capsys)  # fmt: skip
     assert code == 0, err
     to_tensor = lambda path: torch.from_numpy(pixels(path)).float().div(255).permute(2, 0, 1)[None]  # noqa: E731
@@ -189,15 +190,17 @@ def test_cli_strength_and_style_options(two_style_model, tiny_model, tmp_path, c
     assert code == 0 and np.array_equal(pixels(out), pixels(photo))
     code, stdout, _ = run(["stylize", two_style_model, photo, "-o", out, "--style-mix", "warm=0.7,cool=0.3"], capsys)
     assert code == 0 and "warm 0.7 + cool 0.3" in stdout
-    for argv, needle in ((["--style", "starry"], "its styles: warm, cool"), (["--strength", "2"], "0 to 1.5"),
-                         (["--style", "warm", "--style-mix", "warm=1"], "not both")):  # fmt: skip
+    code, stdout, _ = run(["stylize", two_style_model, photo, "-o", out, "--style-mix", "cool"], capsys)
+    assert code == 0 and "(cool)" in stdout
+    for argv, needle in ((["--style-mix", "starry"], "its styles: warm, cool"), (["--strength", "2"], "0 to 1.5"),
+                         (["--style", "warm.jpg"], "--style: options for --optimize")):  # fmt: skip
         code, _, err = run(["stylize", two_style_model, photo, "-o", out, *argv], capsys)
         assert code == 2
         assert_one_line_error(err, needle)
     code, _, err = run(["stylize", tiny_model, photo, "-o", out, "--strength", "0.5"], capsys)
     assert code == 2
     assert_one_line_error(err, "--max-strength")
-    code, _, err = run(["stylize", "--optimize", "--style-image", photo, photo, "-o", out, "--strength", "0.5"], capsys)
+    code, _, err = run(["stylize", "--optimize", "--style", photo, photo, "-o", out, "--strength", "0.5"], capsys)
     assert code == 2
     assert_one_line_error(err, "--strength", "not for --optimize")
 

@@ -28,7 +28,7 @@ def test_optimisation_lowers_its_loss_and_keeps_the_size(painting, tmp_path):
 
 def test_cli_optimize_writes_images_and_reports_bad_files(painting, photo_dir, tmp_path, capsys):
     (photo_dir / "broken.jpg").write_bytes(b"not an image")
-    argv = ["stylize", "--optimize", "--style-image", painting, photo_dir, "-o", tmp_path / "out",
+    argv = ["stylize", "--optimize", "--style", painting, photo_dir, "-o", tmp_path / "out",
             "--steps", 2, "--size", 32, "--backbone", "random", "--quiet"]  # fmt: skip
     code, stdout, err = run(argv, capsys)
     assert code == 1 and "stylized 4 image(s)" in stdout and "1 failed" in stdout
@@ -40,13 +40,17 @@ def test_cli_optimize_writes_images_and_reports_bad_files(painting, photo_dir, t
 @pytest.mark.parametrize(
     "argv, needle",
     [
-        (["stylize", "--optimize", "photo.jpg", "-o", "out.png"], "--style-image"),
-        (["stylize", "starry_night", "photo.jpg", "-o", "out.png", "--style-image", "x.jpg"], "only used with --optimize"),
-        (["stylize", "starry_night", "photo.jpg", "-o", "out.png", "--match-colors"], "only used with --optimize"),
+        (["stylize", "--optimize", "photo.jpg", "-o", "out.png"], "--optimize needs --style"),
+        (["stylize", "starry_night", "photo.jpg", "-o", "out.png", "--style", "x.jpg"], "--style: options for --optimize"),
+        (["stylize", "starry_night", "photo.jpg", "-o", "out.png", "--match-colors"], "--match-colors: options for --optimize"),
+        (["stylize", "starry_night", "photo.jpg", "-o", "out.png", "--steps", "5", "--backbone", "random"],
+         "--steps, --backbone: options for --optimize"),
         (["stylize", "starry_night", "-o", "out.png"], "at least one image"),
-        (["stylize", "--optimize", "--style-image", "missing.jpg", "p.jpg", "-o", "o.png"], "missing.jpg"),
-        (["stylize", "--optimize", "--style-image", "s.jpg", "p.jpg", "-o", "o.png", "--steps", "0"], "--steps"),
-        (["stylize", "--optimize", "--style-image", "s.jpg", "p.jpg", "-o", "o.png", "--optimizer", "sgd"], "--optimizer"),
+        (["stylize", "--optimize", "--style", "missing.jpg", "p.jpg", "-o", "o.png"], "missing.jpg"),
+        (["stylize", "--optimize", "--style", "s.jpg", "p.jpg", "-o", "o.png", "--steps", "0"], "--steps"),
+        (["stylize", "--optimize", "--style", "s.jpg", "p.jpg", "-o", "o.png", "--optimizer", "sgd"], "--optimizer"),
+        (["stylize", "--optimize", "--style", "s.jpg", "p.jpg", "-o", "o.png", "--vgg-weights", "w.pth"], "--vgg-weights is for"),
+        (["stylize", "--optimize", "--style", "s.jpg", "p.jpg", "-o", "o.png", "--tile", "64"], "--tile: options for running a model"),
     ],
 )
 def test_cli_optimize_errors(argv, needle, capsys):
@@ -63,29 +67,27 @@ def test_photo_too_small_for_the_feature_network(painting):
         stylizer(torch.rand(1, 3, 8, 30))
 
 
-def test_palette_term_in_optimisation_is_deterministic(painting, tmp_path):
-    """L-BFGS needs the same objective on every call: the palette term draws fixed directions."""
+def test_the_objective_is_deterministic_and_is_trainings(painting, tmp_path):
+    """L-BFGS needs the same objective on every call; and it is the one training uses."""
     import torch
 
     from brushwork.images import load_image
 
     photo = load_image(make_photo(tmp_path / "photo.png", size=(40, 32)))
-    stylizer = StyleOptimizer(
-        OptimizeConfig(style=str(painting), steps=4, palette_weight=100.0, backbone="random", device="cpu")
-    )
+    stylizer = StyleOptimizer(OptimizeConfig(style=str(painting), steps=4, backbone="random", device="cpu"))
     with torch.no_grad():
         content = stylizer.vgg(photo)[stylizer.config.content_layer]
         assert float(stylizer.loss(photo, content)) == float(stylizer.loss(photo, content))
-        plain = float(StyleOptimizer(OptimizeConfig(style=str(painting), backbone="random", device="cpu")).loss(photo, content))
-    assert float(stylizer.loss(photo, content)) > plain
+        features = stylizer.objective.features(photo)
+        expected = 4.0 * stylizer.objective.content(features, content) + 20.0 * stylizer.objective.style(features)
+        assert float(stylizer.loss(photo, content)) == pytest.approx(float(expected))  # training's default weights
     assert stylizer(photo).shape == photo.shape
 
 
 def test_match_colors_gives_the_painting_the_photos_colour_statistics():
     import torch
 
-    from brushwork.inference.color_preservation import match_colors
-    from brushwork.color_transfer import color_statistics
+    from brushwork.perceptual.color_matching import color_statistics, match_colors
 
     torch.manual_seed(0)
     painting = torch.rand(1, 3, 40, 30) * torch.tensor([0.2, 0.3, 0.9])[None, :, None, None]  # blue
