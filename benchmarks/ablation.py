@@ -2,7 +2,7 @@
 
     python benchmarks/ablation.py --seeds 2 \\
         --variant brushwork \\
-        --variant "colour transfer:generator.color_transfer=true" \\
+        --variant "wider:generator.channels=24" \\
         --variant "Johnson, 700 steps:generator.arch=johnson,iterations=700"
     python benchmarks/ablation.py --quick    # synthetic data, seconds (CI smoke run)
 
@@ -36,7 +36,7 @@ from training import train_config
 SECTION = "ablation"
 SIZE = 256
 COLUMNS = {"ssim": "SSIM ↑", "edge": "edge ↑", "color_swd": "colour SWD ↓", "patch_swd": "patch SWD ↓", "gram_eval": "Gram (eval) ↓"}
-DEFAULT_VARIANTS = ("brushwork", "colour transfer:generator.color_transfer=true")
+DEFAULT_VARIANTS = ("brushwork", "wider:generator.channels=24")
 
 
 def parse_variant(text: str) -> tuple[str, dict, dict]:
@@ -77,7 +77,7 @@ def summary(values: list[float]) -> str:
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--variant", action="append", help="NAME or NAME:key=value,... (repeat; default: brushwork with and without colour transfer)")
+    p.add_argument("--variant", action="append", help="NAME or NAME:key=value,... (repeat; default: brushwork and a wider brushwork)")
     p.add_argument("--painting", type=Path, default=STYLES / "vangogh_the_starry_night_1889.jpg")
     p.add_argument("--content", type=Path, default=DATA / "content" / "train")
     p.add_argument("--train-photos", type=int, default=450)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import torch
 
-from brushwork.training.config import GeneratorConfig, TrainConfig
+from brushwork.models import GeneratorConfig
+from brushwork.training.config import TrainConfig
 from brushwork.evaluation.evaluate import EvaluateConfig, evaluate, style_reference
 from brushwork.training.trainer import train
 from common import DATA, STYLES, command_line, machine, parser, synthetic_data, write_section

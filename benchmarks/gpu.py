@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from brushwork.training.config import GeneratorConfig
+from brushwork.models import GeneratorConfig
 from brushwork.images import find_images
 from brushwork.evaluation.metrics import psnr
 from brushwork.models import build_generator

@@ -10,7 +10,6 @@ machine noise hits all alike. Engines:
 
 - brushwork: `Stylizer` with the PyTorch engine (float32, channels-last), the product path;
 - brushwork onnx: `Stylizer(engine="onnx")`, the model exported and run by onnxruntime;
-- brushwork 0.1: the version-1 generator this release replaces, eager float32 (before);
 - Johnson: the baseline transformation network, eager float32 (as pytorch/examples runs it).
 
 Large photo: `brushwork stylize` on a JPEG of 8000×6000 (48 MP) in a fresh process, tiled
@@ -39,8 +38,8 @@ from brushwork.training.trainer import resolve_precision
 from common import command_line, machine, parser, write_section
 
 SECTION = "inference"
-LABELS = {"brushwork": "brushwork", "bf16": "bf16", "onnx": "onnx", "v1": "brushwork 0.1", "johnson": "Johnson"}
-ENGINES = ["brushwork", "onnx", "v1", "johnson"]
+LABELS = {"brushwork": "brushwork", "bf16": "bf16", "onnx": "onnx", "johnson": "Johnson"}
+ENGINES = ["brushwork", "onnx", "johnson"]  # the baseline last
 if resolve_precision("auto", torch.device("cpu")) == "bf16":  # native bfloat16 (AMX / AVX512-BF16)
     ENGINES.insert(1, "bf16")
 
@@ -59,15 +58,14 @@ def _peak_mib() -> float:
 
 def _worker(engine: str, size: int) -> None:
     """Child process: time one pass; print JSON with seconds and peak RSS (MiB)."""
-    from brushwork.training.config import GeneratorConfig
-    from brushwork.models import build_generator
     from brushwork.inference.stylize import Stylizer
+    from brushwork.models import GeneratorConfig, build_generator
 
     imported = _peak_mib()
     torch.manual_seed(0)
     from training import GENERATORS
 
-    config = {"johnson": GENERATORS["johnson"], "v1": GENERATORS["brushwork 0.1"]}.get(engine, GENERATORS["brushwork"])
+    config = GENERATORS["johnson"] if engine == "johnson" else GENERATORS["brushwork"]
     net = build_generator(GeneratorConfig(**vars(config))).eval()
     params = sum(p.numel() for p in net.parameters())
     if engine in ("brushwork", "bf16", "onnx"):
@@ -110,23 +108,6 @@ def _photo(path: Path, width: int, height: int) -> None:
     Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).save(path, quality=92)
 
 
-def _model(folder: Path) -> str:
-    """The bundled default style if it is a version-2 model, else random version-2 weights."""
-    from brushwork.training.config import GeneratorConfig
-    from brushwork.inference.modelfile import read_metadata, save_model
-    from brushwork.models import Generator
-    from brushwork.styles import DEFAULT_STYLE, resolve_model
-
-    if read_metadata(resolve_model(DEFAULT_STYLE))["generator"].get("version") == 2:
-        return DEFAULT_STYLE
-    torch.manual_seed(0)
-    generator = Generator(GeneratorConfig())
-    torch.nn.init.normal_(generator.to_rgb.weight, std=0.02)
-    path = folder / "random.safetensors"
-    save_model(path, generator, {"style_name": "random"})
-    return str(path)
-
-
 def _psnr(a: Path, b: Path) -> float:
     return psnr(*(torch.from_numpy(np.asarray(Image.open(path))) for path in (a, b)))
 
@@ -158,7 +139,7 @@ def main() -> None:
         ms = {e: 1000 * statistics.median(r["seconds"] for r in runs[e, size]) for e in ENGINES}
         peak = {e: max(r["peak_mib"] for r in runs[e, size]) for e in ENGINES}
         cells = [f"**{ms['brushwork']:.0f}**", *(f"{ms[e]:.0f}" for e in ENGINES[1:])]
-        ratios = [f"**{ms['johnson'] / ms['brushwork']:.1f}×**", *(f"{ms['johnson'] / ms[e]:.1f}×" for e in ENGINES[1:-2])]
+        ratios = [f"**{ms['johnson'] / ms['brushwork']:.1f}×**", *(f"{ms['johnson'] / ms[e]:.1f}×" for e in ENGINES[1:-1])]
         rows.append(f"| {size}² | {' | '.join(cells)} | {' | '.join(ratios)} | {' / '.join(f'{peak[e]:.0f}' for e in ENGINES)} |")
 
     width, height = (600, 400) if args.quick else (8000, 6000)
@@ -166,7 +147,9 @@ def main() -> None:
         folder = Path(tmp)
         photo = folder / "large.jpg"
         _photo(photo, width, height)
-        model = _model(folder)
+        from brushwork.styles import DEFAULT_STYLE
+
+        model = DEFAULT_STYLE
         large = {}
         for tile, name in (("auto", "tiled.png"), ("0", "whole.png")):
             large[tile] = _run("--large-worker", model, str(photo), str(folder / name), "256" if args.quick and tile == "auto" else tile)
@@ -181,12 +164,11 @@ Batch 1, inference mode, float32; median of {rounds} round(s), each a fresh proc
 warm-up pass at the size, then one timed pass). Peak RSS is the whole process's (Linux
 VmHWM); Python, PyTorch and brushwork hold about {base:.0f} MiB of it before any network is built.
 brushwork: the `Stylizer` path (PyTorch, channels-last), the same with `--precision bf16`
-where the CPU has native bfloat16, and the model exported to ONNX (onnxruntime); brushwork 0.1: the generator this release replaces; Johnson: the baseline,
-eager. Parameters: brushwork {params['brushwork'] / 1e6:.2f} M, brushwork 0.1
-{params['v1'] / 1e6:.2f} M, Johnson {params['johnson'] / 1e6:.2f} M.
+where the CPU has native bfloat16, and the model exported to ONNX (onnxruntime); Johnson: the baseline,
+eager. Parameters: brushwork {params['brushwork'] / 1e6:.2f} M, Johnson {params['johnson'] / 1e6:.2f} M.
 
-| size | {' | '.join(f'{LABELS[e]} ms' for e in ENGINES)} | {' | '.join(f'Johnson ÷ {LABELS[e]}' for e in ENGINES[:-2])} | peak RSS MiB ({' / '.join(LABELS[e] for e in ENGINES)}) |
-|{'---|' * (2 * len(ENGINES))}
+| size | {' | '.join(f'{LABELS[e]} ms' for e in ENGINES)} | {' | '.join(f'Johnson ÷ {LABELS[e]}' for e in ENGINES[:-1])} | peak RSS MiB ({' / '.join(LABELS[e] for e in ENGINES)}) |
+|{'---|' * (2 * len(ENGINES) + 1)}
 """ + "\n".join(rows) + f"""
 
 Large photo, `brushwork stylize MODEL photo.jpg -o out.png` on a {width}×{height} JPEG

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from brushwork.training.config import GeneratorConfig
+from brushwork.models import GeneratorConfig
 from brushwork.models import build_generator
 from common import command_line, machine, parser, write_section
 from training import GENERATORS  # the same three generators the training benchmark compares

@@ -2,8 +2,8 @@
 
     python benchmarks/quality.py            # 3 paintings, validation photos, 6-minute budget per model
     python benchmarks/quality.py --quick    # synthetic data, seconds (CI smoke run)
-    python benchmarks/quality.py --section quality-luma --sheet /tmp/luma_sheet.jpg \
-        --variant "luma:generator.norm=thumbnail,generator.residual=luma"   # another generator design
+    python benchmarks/quality.py --section quality-gain --sheet /tmp/gain_sheet.jpg \
+        --variant "gain 0.2:generator.photo_gain=0.2"   # another generator setting
 
 For each painting, brushwork's generator and the Johnson-architecture baseline are trained
 with the same losses and settings (the default TrainConfig, random VGG-19 backbone) for the
@@ -30,7 +30,7 @@ from pathlib import Path
 from PIL import Image
 import torch
 
-from brushwork.training.config import GeneratorConfig
+from brushwork.models import GeneratorConfig
 from brushwork.images import find_images, load_image, save_image, tensor_to_pil
 from brushwork.evaluation.evaluate import EvaluateConfig, evaluate, style_reference
 from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
@@ -88,7 +88,7 @@ def optimize_outputs(style: Path, photos: list[Path], out: Path, steps: int) -> 
     `out` to redo.
     """
     record = out / "reference.json"
-    weights = ("content_weight", "style_weight", "tv_weight", "palette_weight")
+    weights = ("content_weight", "style_weight", "tv_weight")
     loss = {name: getattr(OptimizeConfig, name) for name in weights}
     wanted = {"photos": [p.name for p in photos], "steps": steps, "size": SIZE, "loss": loss}
     if record.is_file():

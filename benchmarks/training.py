@@ -1,11 +1,11 @@
-"""Training speed: iterations/s at the default settings (brushwork against the generator it
-replaces, brushwork 0.1, and the Johnson baseline), and
+"""Training speed: iterations/s at the default settings (brushwork against the Johnson
+baseline), and
 time-to-quality (wall time until validation SSIM and patch SWD settle within 5% of their final values).
 
     python benchmarks/training.py            # default settings, Starry Night, 1500 steps
     python benchmarks/training.py --quick    # synthetic data, a few steps (CI smoke run)
 
-Iterations/s: all three generators in one process with the default TrainConfig (random
+Iterations/s: both generators in one process with the default TrainConfig (random
 backbone), steps timed interleaved, before and after the adversarial term starts (a default
 run spends `adversarial_start` = 20 % of its steps without it).
 
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import torch
 
-from brushwork.training.config import GeneratorConfig, TrainConfig
+from brushwork.models import GeneratorConfig
+from brushwork.training.config import TrainConfig
 from brushwork.images import find_images, load_image
 from brushwork.devices import pick_device
 from brushwork.evaluation.evaluate import EvaluateConfig, style_reference
@@ -37,7 +38,6 @@ from common import DATA, STYLES, command_line, machine, parser, synthetic_data, 
 SECTION = "training"
 GENERATORS = {
     "brushwork": GeneratorConfig(),
-    "brushwork 0.1": GeneratorConfig(version=1, channels=32),
     "johnson": GeneratorConfig(arch="johnson"),
 }
 TOLERANCE = 0.05
@@ -172,8 +172,7 @@ device has it), style `{style.name}`. Median of {args.rounds} interleaved steps 
 |---|---|---|---|
 {speed_rows}
 
-Over a default run, brushwork trains {speed['brushwork']['run'] / speed['brushwork 0.1']['run']:.2f}× as fast as brushwork 0.1 and
-{speed['brushwork']['run'] / speed['johnson']['run']:.2f}× as fast as the Johnson baseline.
+Over a default run, brushwork trains {speed['brushwork']['run'] / speed['johnson']['run']:.2f}× as fast as the Johnson baseline.
 
 **Time-to-quality**: {args.iterations} steps; validation every {args.eval_every} steps on {args.val_photos} photos of
 `{val.name}` at 256 px. SSIM and patch SWD stay within {TOLERANCE:.0%} of their final values

@@ -22,5 +22,5 @@ brushwork stylize classics examples/ship.jpg --feather 8 \
 brushwork mix classics starry_night great_wave "$photo" --frames 6 --max-size 240 -o "$out/mix_strip.jpg"
 brushwork mix classics great_wave monet "$photo" --frames 8 --max-size 240 -o "$out/mix.gif"
 for option in "" --preserve-color --match-colors; do
-    brushwork stylize --optimize --style-image "$painting" "$photo" --size 256 $option -o "$out/optimize${option//-/_}.jpg"
+    brushwork stylize --optimize --style "$painting" "$photo" --size 256 $option -o "$out/optimize${option//-/_}.jpg"
 done

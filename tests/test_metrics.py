@@ -85,9 +85,14 @@ def test_noise_is_further_from_a_painting_than_the_paintings_own_crop():
     assert patch_swd(noise, art).item() > 1.5 * patch_swd(crop, art).item()
 
 
-def test_precomputed_style_sets_give_the_same_numbers():
-    photo, art = scene(), painting()
-    assert patch_swd(photo, patch_descriptors(art)).item() == pytest.approx(patch_swd(photo, art).item())
+def test_patch_swd_falls_as_a_photo_turns_into_the_painting_against_a_set_taken_once():
+    photo = scene()
+    art = torch.nn.functional.interpolate(painting(), size=photo.shape[-2:], mode="bilinear")
+    art_set = patch_descriptors(art)  # taken once, compared with many outputs (as evaluate does)
+    values = [patch_swd(photo * (1 - t) + art * t, art_set).item() for t in (0.0, 0.5, 0.9, 1.0)]
+    assert values[0] > values[1] > values[2] > values[3], values
+    assert values[3] == pytest.approx(0.0, abs=1e-6)  # the painting itself: same patches, distance 0
+    assert patch_swd(photo, art_set).item() == values[0]  # the set is not used up or changed by a comparison
 
 
 def test_flat_images_and_tiny_images_do_not_break_the_metrics():

@@ -99,7 +99,6 @@ def test_match_colors_gives_the_painting_the_photos_colour_statistics():
 
 
 def test_optimisation_with_match_colors_paints_in_the_photos_colours(tmp_path):
-    import torch
 
     from brushwork.images import load_image
 

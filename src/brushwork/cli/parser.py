@@ -10,7 +10,6 @@ from typing import Any
 
 from brushwork.errors import BrushworkError
 
-BACKBONES = ("efficientnet-lite0", "vgg19", "random")  # perceptual/features.py, not imported: --help stays fast
 DEVICE_HELP = "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps"
 
 
@@ -46,6 +45,7 @@ def _train_flag(group, name: str, help_text: str, config_class: type | None = No
 
 def _add_train(commands) -> None:
     from brushwork.models.config import ARCHITECTURES, GeneratorConfig
+    from brushwork.perceptual.features import BACKBONES
 
     train = commands.add_parser(
         "train", help=HELP["train"], formatter_class=_help_formatter,
@@ -84,6 +84,7 @@ def _add_train(commands) -> None:
 
 
 def _add_stylize(commands) -> None:
+    from brushwork.perceptual.features import BACKBONES
     from brushwork.perceptual.optimize import OptimizeConfig
 
     stylize = commands.add_parser(
