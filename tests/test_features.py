@@ -1,4 +1,4 @@
-"""Tests for brushwork.perceptual.features: layout, random backbone, weight loading, VGGFeatures.
+"""Tests for brushwork.perceptual.vgg: layout, random backbone, weight loading, VGGFeatures.
 
 Nothing here downloads or reads a real torch.hub cache: an autouse fixture points the
 hub dir at tmp_path and sets BRUSHWORK_OFFLINE=1. The "ImageNet" file is made locally
@@ -15,7 +15,7 @@ import torch
 import torchvision
 from safetensors.torch import save_file
 
-from brushwork.perceptual import features as F
+from brushwork.perceptual import vgg as F
 from brushwork.errors import BrushworkError
 
 # state_dict_checksum(random_vgg19_state_dict()) for RANDOM_SEED=20161; it must never
@@ -198,21 +198,11 @@ def test_bad_weights_files(tmp_path, kind, message):
         F.load_imagenet_state_dict(path)
     text = str(info.value)
     assert text.startswith(f"{path}: ") and message in text and "\n" not in text
-    with pytest.raises(BrushworkError, match=path.name):  # auto never hides a bad file
-        F.resolve_backbone("auto", path)
+    with pytest.raises(BrushworkError, match=path.name):
+        F.resolve_backbone("imagenet", path)
 
 
-def test_auto_falls_back_to_random_with_one_warning():
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        name, sd = F.resolve_backbone("auto", upto="relu1_1")
-    assert name == "random" and list(sd) == conv_keys()[:2]
-    assert len(caught) == 1
-    assert "ImageNet VGG-19 weights unavailable" in str(caught[0].message)
-    assert "BRUSHWORK_OFFLINE=1" in str(caught[0].message)
-
-
-def test_failed_download_falls_back_and_restores_timeout(monkeypatch):
+def test_failed_download_is_an_error_and_restores_the_timeout(monkeypatch):
     monkeypatch.delenv("BRUSHWORK_OFFLINE")
     seen = []
 
@@ -222,13 +212,9 @@ def test_failed_download_falls_back_and_restores_timeout(monkeypatch):
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", fail)
     old = socket.getdefaulttimeout()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert F.resolve_backbone("auto", upto=0)[0] == "random"
-    assert len(caught) == 1 and "network is unreachable" in str(caught[0].message)
-    assert seen == [10.0] and socket.getdefaulttimeout() == old
-    with pytest.raises(BrushworkError, match="could not be downloaded.*--backbone random"):
+    with pytest.raises(BrushworkError, match="could not be downloaded.*network is unreachable.*--vgg-weights"):
         F.resolve_backbone("imagenet")
+    assert seen == [10.0] and socket.getdefaulttimeout() == old
 
 
 def test_imagenet_without_weights_is_an_error():
@@ -236,31 +222,35 @@ def test_imagenet_without_weights_is_an_error():
         F.resolve_backbone("imagenet")
 
 
-def test_auto_uses_hub_cache(fake_imagenet, isolated_env):
+def test_imagenet_uses_the_hub_cache(fake_imagenet, isolated_env):
     root, sd = fake_imagenet
     (isolated_env / "checkpoints").mkdir(parents=True)
     (isolated_env / "checkpoints" / F.IMAGENET_WEIGHTS_FILENAME).symlink_to(root / "vgg19.pth")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        name, loaded = F.resolve_backbone("auto", upto="relu1_1")
-    assert name == "imagenet" and torch.equal(loaded["features.0.weight"], sd["features.0.weight"])
+        loaded = F.resolve_backbone("imagenet", upto="relu1_1")
+    assert list(loaded) == conv_keys()[:2] and torch.equal(loaded["features.0.weight"], sd["features.0.weight"])
 
 
 def test_env_var_weights_path(fake_imagenet, monkeypatch, tmp_path):
     root, sd = fake_imagenet
     monkeypatch.setenv("BRUSHWORK_VGG_WEIGHTS", str(root / "vgg19.safetensors"))
-    name, loaded = F.resolve_backbone("auto", upto="pool1")
-    assert name == "imagenet" and list(loaded) == conv_keys()[:4]
+    loaded = F.resolve_backbone("imagenet", upto="pool1")
+    assert list(loaded) == conv_keys()[:4]
     assert torch.equal(loaded["features.2.bias"], sd["features.2.bias"])
     monkeypatch.setenv("BRUSHWORK_VGG_WEIGHTS", str(tmp_path / "nowhere.pth"))
     with pytest.raises(BrushworkError, match="nowhere.pth: VGG-19 weights file not found"):
-        F.resolve_backbone("auto")
+        F.resolve_backbone("imagenet")
 
 
 def test_unknown_names():
-    with pytest.raises(BrushworkError, match="unknown backbone 'vgg16'.*auto, imagenet, random"):
+    from brushwork.perceptual.features import feature_network
+
+    with pytest.raises(BrushworkError, match="unknown VGG-19 weights 'vgg16'; choose imagenet or random"):
         F.resolve_backbone("vgg16")
+    with pytest.raises(BrushworkError, match="unknown backbone 'auto'; choose one of efficientnet-lite0, vgg19, random"):
+        feature_network(["relu1_1"], "auto")
     with pytest.raises(BrushworkError, match="unknown VGG-19 layer 'relu9_9'.*relu1_1"):
         F.VGGFeatures(["relu1_1", "relu9_9"], backbone="random")
-    with pytest.raises(BrushworkError, match="unknown backbone"):
+    with pytest.raises(BrushworkError, match="unknown VGG-19 weights"):
         F.VGGFeatures(["relu1_1"], backbone="resnet")
