@@ -9,13 +9,13 @@ photo=examples/photo.jpg
 painting=${DATA:-../shared/data}/style/vangogh_the_starry_night_1889.jpg
 
 for s in 0 0.25 0.5 1 1.5; do
-    brushwork stylize classics "$photo" --style starry_night --strength "$s" -o "$out/strength_$s.jpg"
+    brushwork stylize classics "$photo" --style-mix starry_night --strength "$s" -o "$out/strength_$s.jpg"
 done
 for style in starry_night great_wave monet; do
-    brushwork stylize classics "$photo" --style "$style" -o "$out/${style}.jpg"
-    brushwork stylize classics "$photo" --style "$style" --preserve-color -o "$out/${style}_preserve.jpg"
+    brushwork stylize classics "$photo" --style-mix "$style" -o "$out/${style}.jpg"
+    brushwork stylize classics "$photo" --style-mix "$style" --preserve-color -o "$out/${style}_preserve.jpg"
 done
-brushwork stylize classics examples/portrait.jpg --style starry_night \
+brushwork stylize classics examples/portrait.jpg --style-mix starry_night \
     --mask examples/portrait_background.png --feather 6 -o "$out/portrait_background.jpg"
 brushwork stylize classics examples/ship.jpg --feather 8 \
     --region examples/ship_sky.png=starry_night --region examples/ship_sea.png=great_wave -o "$out/ship_regions.jpg"

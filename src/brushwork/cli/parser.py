@@ -99,13 +99,13 @@ def _add_stylize(commands) -> None:
     )  # fmt: skip
     files = stylize.add_argument_group("files")
     files.add_argument("-o", "--output", required=True, help="output image (one input) or folder")
-    files.add_argument("--max-size", type=int, help="resize so the longer side is at most this (default: keep)")
+    files.add_argument("--max-size", type=int, metavar="PX", help="resize so the longer side is at most this (default: keep)")
     files.add_argument("--image-format", choices=("png", "jpg", "webp", "tif", "bmp"),
                        help="output format for folder runs (default: each input's)")  # fmt: skip
     files.add_argument("--device", default="auto", help=DEVICE_HELP + " (default: auto)")
     files.add_argument("--quiet", action="store_true", help="no progress bar")
     model = stylize.add_argument_group("running a model")
-    model.add_argument("--tile", type=int, help="run large images as tiles of this many pixels (0: never tile; "
+    model.add_argument("--tile", type=int, metavar="PX", help="run large images as tiles of this many pixels (0: never tile; "
                        "default: tile above 4 MP)")  # fmt: skip
     model.add_argument("--engine", choices=("torch", "onnx"), help="torch, or onnxruntime (pip install "
                        "'brushwork[onnx]') (default: torch)")  # fmt: skip
@@ -113,7 +113,7 @@ def _add_stylize(commands) -> None:
                        help="the model's arithmetic: fp16 needs a GPU (default: fp32)")  # fmt: skip
     model.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA GPUs; pays off over a batch)")
     controls = stylize.add_argument_group("creative controls (models)")
-    controls.add_argument("--strength", type=float, help="0 keeps the photo, 1 is the trained style, more exaggerates "
+    controls.add_argument("--strength", type=float, metavar="S", help="0 keeps the photo, 1 is the trained style, more exaggerates "
                           "it (models trained with --max-strength) (default: 1)")  # fmt: skip
     controls.add_argument("--style-mix", metavar="NAME|A=W,B=W", help="which style of a model of several "
                           "styles, or a blend, e.g. starry_night=0.7,great_wave=0.3 (default: its first)")  # fmt: skip
@@ -132,7 +132,8 @@ def _add_stylize(commands) -> None:
     for name, help_text in (("steps", "optimisation steps per image"), ("size", "longer side the photo is optimised at"),
                             ("content_weight", "weight of the content loss"), ("style_weight", "weight of the style loss")):  # fmt: skip
         default = _default(OptimizeConfig, name)
-        optimize.add_argument("--" + name.replace("_", "-"), type=type(default), help=f"{help_text} (default: {default})")
+        optimize.add_argument("--" + name.replace("_", "-"), type=type(default), metavar="N" if type(default) is int else "W",
+                              help=f"{help_text} (default: {default})")  # fmt: skip
     optimize.add_argument("--optimizer", choices=("lbfgs", "adam"), help="(default: lbfgs)")
     optimize.add_argument("--backbone", choices=BACKBONES, help="loss network (default: efficientnet-lite0)")
     optimize.add_argument("--vgg-weights", help="with --backbone vgg19: torchvision's VGG-19 weights file")
@@ -149,7 +150,7 @@ def _add_evaluate(commands) -> None:
     what.add_argument("--outputs", default="", help="a folder of stylized images named like the photos")
     what.add_argument("--content", required=True, help="photo file or folder (recursive)")
     what.add_argument("--style", required=True, help="the painting, or a folder of paintings, to compare with")
-    what.add_argument("--strength", type=float, help="with --model: its style strength (default: 1)")
+    what.add_argument("--strength", type=float, metavar="S", help="with --model: its style strength (default: 1)")
     what.add_argument("--style-mix", metavar="NAME|A=W,...", help="with --model: which of its styles, or a blend")
     report = evaluate.add_argument_group("report")
     report.add_argument("-o", "--output", default="evaluation", help="folder for metrics.json, metrics.md, "
@@ -160,7 +161,8 @@ def _add_evaluate(commands) -> None:
                             ("limit", "only the first N photos (0: all)"),
                             ("sheet_rows", "photos shown in the contact sheet")):  # fmt: skip
         default = _default(EvaluateConfig, name)
-        report.add_argument("--" + name.replace("_", "-"), type=int, default=default, help=f"{help_text} (default: {default})")
+        report.add_argument("--" + name.replace("_", "-"), type=int, default=default, metavar="N",
+                            help=f"{help_text} (default: {default})")  # fmt: skip
     report.add_argument("--vgg-weights", default="", help="torchvision's VGG-19 weights: adds the standard VGG losses")
     report.add_argument("--device", default="auto", help=DEVICE_HELP + " (default: auto)")
     report.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -47,7 +47,7 @@ class OptimizeConfig:
     vgg_weights: str = ""
     device: str = "auto"
     # Recolour the painting(s) to each photo's colours before taking the targets
-    # (color_preservation.match_colors): the strokes come out in the photo's palette.
+    # (color_matching.match_colors): the strokes come out in the photo's palette.
     match_colors: bool = False
 
     def validate(self) -> None:
