@@ -15,9 +15,9 @@ import time
 
 import torch
 
-from brushwork.training.config import STYLE_LAYERS
-from brushwork.perceptual.features import VGGFeatures
 from brushwork.perceptual.losses import gram_matrix
+from brushwork.perceptual.vgg import VGG_STYLE_LAYERS as STYLE_LAYERS
+from brushwork.perceptual.vgg import VGGFeatures
 from common import command_line, machine, parser, write_section
 
 SECTION = "vgg_precision"

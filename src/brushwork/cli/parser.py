@@ -50,7 +50,7 @@ def _add_train(commands) -> None:
     train = commands.add_parser(
         "train", help=HELP["train"], formatter_class=_help_formatter,
         description="Train a feed-forward style model. Flags override --config (TOML, which also takes the "
-        "research options: see docs/training.md) and, with --resume, the checkpoint's stored values.",
+        "research options: README, 'Train your own style') and, with --resume, the checkpoint's stored values.",
     )  # fmt: skip
     source = train.add_argument_group("what to train on")
     _train_flag(source, "content", "folder of photos (searched recursively)")
