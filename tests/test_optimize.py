@@ -51,6 +51,8 @@ def test_cli_optimize_writes_images_and_reports_bad_files(painting, photo_dir, t
         (["stylize", "--optimize", "--style", "s.jpg", "p.jpg", "-o", "o.png", "--optimizer", "sgd"], "--optimizer"),
         (["stylize", "--optimize", "--style", "s.jpg", "p.jpg", "-o", "o.png", "--vgg-weights", "w.pth"], "--vgg-weights is for"),
         (["stylize", "--optimize", "--style", "s.jpg", "p.jpg", "-o", "o.png", "--tile", "64"], "--tile: options for running a model"),
+        (["stylize", "--optimize", "--style", "s.jpg", "p.jpg", "-o", "o.png", "--strength", "0", "--feather", "0"],
+         "--strength, --feather: options for running a model"),
     ],
 )
 def test_cli_optimize_errors(argv, needle, capsys):

@@ -43,17 +43,15 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-OPTIMIZE_ONLY = ("style", "steps", "size", "content_weight", "style_weight", "optimizer", "backbone", "vgg_weights")
-MODEL_ONLY = ("tile", "engine", "precision", "strength", "style_mix", "mask", "feather")
+# The OptimizeConfig fields that `stylize --optimize` has flags for, and the flags of running a model.
+OPTIMIZE_ONLY = ("style", "steps", "size", "content_weight", "style_weight", "optimizer", "backbone", "vgg_weights", "match_colors")
+MODEL_ONLY = ("tile", "engine", "precision", "compile", "strength", "style_mix", "mask", "region", "feather")
 
 
 def _given(args: argparse.Namespace, names: tuple[str, ...]) -> list[str]:
-    """The flags among `names` that were given (the store_true ones: set)."""
-    flags = [f"--{name.replace('_', '-')}" for name in names if getattr(args, name) not in (None, False)]
-    flags += ["--compile"] if "precision" in names and args.compile else []
-    flags += ["--region"] if "mask" in names and args.region else []
-    flags += ["--match-colors"] if "style" in names and args.match_colors else []
-    return flags
+    """The flags among `names` that were given (absent ones are None, False or []; 0 was given)."""
+    values = {name: getattr(args, name) for name in names}
+    return [f"--{name.replace('_', '-')}" for name, value in values.items() if value is not None and value is not False and value != []]
 
 
 def _stylizer(args: argparse.Namespace):
@@ -66,7 +64,7 @@ def _stylizer(args: argparse.Namespace):
         if not args.style:
             raise BrushworkError("--optimize needs --style PAINTING (an image or a folder of paintings)")
         given = {name: getattr(args, name) for name in OPTIMIZE_ONLY if getattr(args, name) is not None}
-        config = OptimizeConfig(match_colors=args.match_colors, device=args.device, **given)
+        config = OptimizeConfig(device=args.device, **given)
         optimizer = StyleOptimizer(config, progress=not args.quiet)
         optimizer.preserve_color = args.preserve_color
         return optimizer, args.items

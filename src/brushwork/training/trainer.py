@@ -84,7 +84,7 @@ class Trainer:
         # Conditioned models take [strength, one weight per style] (conditioning.py).
         config.generator.cond_dim = 1 + len(self.styles) if config.conditioned else 0
 
-        style_images = [list(style.images()) for style in self.styles]  # decoded once for the targets and the samples
+        style_images = [list(style.images()) for style in self.styles]  # decoded once, for the Gram targets
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         self.vgg = feature_network(layers, config.backbone, config.vgg_weights or None).to(self.device)
         self.objective = PerceptualObjective(
