@@ -32,6 +32,22 @@ def test_the_inference_core_imports_no_training_loss_metric_or_feature_network_c
                                         capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
 
 
+def test_the_stylize_and_styles_commands_load_only_the_inference_core(tiny_model, tmp_path):
+    photo = make_photo(tmp_path / "photo.png")
+    code = (
+        "import sys; from brushwork.cli import main; "
+        f"assert main(['stylize', {str(tiny_model)!r}, {str(photo)!r}, '-o', {str(tmp_path / 'out.png')!r}, '--quiet']) == 0; "
+        "assert main(['styles']) == 0; "
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('brushwork.'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()[-1].split()
+    assert "brushwork.inference.stylize" in loaded and (tmp_path / "out.png").is_file()
+    # The flags' defaults come from perceptual/options.py, which imports nothing heavy.
+    heavy = [m for m in loaded if m.split(".")[1] in ("training", "evaluation", "perceptual")
+             and m not in ("brushwork.perceptual", "brushwork.perceptual.options")]  # fmt: skip
+    assert not heavy, heavy
+
+
 def test_train_help_is_a_short_curated_list_with_defaults_and_choices(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])

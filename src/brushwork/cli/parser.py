@@ -45,7 +45,7 @@ def _train_flag(group, name: str, help_text: str, config_class: type | None = No
 
 def _add_train(commands) -> None:
     from brushwork.models.config import ARCHITECTURES, GeneratorConfig
-    from brushwork.perceptual.features import BACKBONES
+    from brushwork.perceptual.options import BACKBONES
 
     train = commands.add_parser(
         "train", help=HELP["train"], formatter_class=_help_formatter,
@@ -84,8 +84,7 @@ def _add_train(commands) -> None:
 
 
 def _add_stylize(commands) -> None:
-    from brushwork.perceptual.features import BACKBONES
-    from brushwork.perceptual.optimize import OptimizeConfig
+    from brushwork.perceptual.options import BACKBONES, OptimizeConfig
 
     stylize = commands.add_parser(
         "stylize", formatter_class=_help_formatter, help=HELP["stylize"],

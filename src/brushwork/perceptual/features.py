@@ -16,10 +16,8 @@ from pathlib import Path
 from torch import nn
 
 from brushwork.errors import BrushworkError
+from brushwork.perceptual.options import BACKBONES, DEFAULT_BACKBONE
 from brushwork.perceptual.vgg import RANDOM_SEED, VGG_STYLE_LAYERS, VGGFeatures
-
-BACKBONES = ("efficientnet-lite0", "vgg19", "random")
-DEFAULT_BACKBONE = "efficientnet-lite0"
 
 
 def default_layers(backbone: str) -> tuple[str, tuple[str, ...]]:

@@ -8,7 +8,6 @@ works with any painting and shows what the loss can reach for that photo.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,46 +21,9 @@ from brushwork.perceptual.color_matching import match_colors
 from brushwork.perceptual.features import feature_network
 from brushwork.perceptual.losses import total_variation_loss
 from brushwork.perceptual.objective import PerceptualObjective
-from brushwork.training.config import TrainConfig, resolve_layers
+from brushwork.perceptual.options import OptimizeConfig
+from brushwork.training.config import resolve_layers
 from brushwork.training.style_source import load_style
-
-_DEFAULTS = TrainConfig()
-
-
-@dataclass
-class OptimizeConfig:
-    """Options of `brushwork stylize --optimize`; the loss settings default to training's."""
-
-    style: str  # one painting, or a folder of paintings
-    steps: int = 200
-    size: int = 384  # longer side the photo is optimised at (never upscaled)
-    optimizer: str = "lbfgs"  # "lbfgs" or "adam"
-    lr: float = 0.0  # 0: the optimiser's own default (L-BFGS 1.0, Adam 0.02)
-    style_size: int = _DEFAULTS.style_size
-    content_weight: float = _DEFAULTS.content_weight
-    style_weight: float = _DEFAULTS.style_weight
-    tv_weight: float = _DEFAULTS.tv_weight
-    content_layer: str = _DEFAULTS.content_layer
-    style_layers: tuple[str, ...] = _DEFAULTS.style_layers  # empty: the backbone's own (features.default_layers)
-    backbone: str = _DEFAULTS.backbone
-    vgg_weights: str = ""
-    device: str = "auto"
-    # Recolour the painting(s) to each photo's colours before taking the targets
-    # (color_matching.match_colors): the strokes come out in the photo's palette.
-    match_colors: bool = False
-
-    def validate(self) -> None:
-        for name in ("steps", "size", "style_size"):
-            if getattr(self, name) <= 0:
-                raise BrushworkError(f"--{name.replace('_', '-')} must be positive (got {getattr(self, name)})")
-        if self.optimizer not in ("lbfgs", "adam"):
-            raise BrushworkError(f"--optimizer must be lbfgs or adam (got {self.optimizer!r})")
-        if self.vgg_weights and self.backbone != "vgg19":
-            raise BrushworkError(f"--vgg-weights is for --backbone vgg19 (got --backbone {self.backbone})")
-        for name in ("lr", "content_weight", "style_weight", "tv_weight"):
-            if getattr(self, name) < 0:
-                raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")
-
 
 class StyleOptimizer(ImageStylizer):
     """Stylizes each photo by optimising its pixels. The style's Gram targets are taken once.

@@ -12,7 +12,8 @@ from typing import Any
 
 from brushwork.errors import BrushworkError
 from brushwork.models.config import GeneratorConfig
-from brushwork.perceptual.features import BACKBONES, DEFAULT_BACKBONE, default_layers
+from brushwork.perceptual.features import default_layers
+from brushwork.perceptual.options import BACKBONES, CONTENT_WEIGHT, DEFAULT_BACKBONE, STYLE_SIZE, STYLE_WEIGHT
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,15 +45,15 @@ class TrainConfig:
     iterations: int = 800
     batch_size: int = 4
     crop: int = 128
-    style_size: int = 512  # longer side of a single painting when its Gram target is taken
+    style_size: int = STYLE_SIZE
     lr_g: float = 2e-3
     lr_d: float = 2e-4
     warmup_steps: int = 100  # learning rates ramp up linearly over these first steps
     # ...then decay along a cosine to this fraction of their start by the last step (1: constant).
     lr_final: float = 0.1
     grad_clip: float = 0.0  # clip the generator's gradient norm to this (0: no clipping)
-    content_weight: float = 4.0
-    style_weight: float = 20.0
+    content_weight: float = CONTENT_WEIGHT
+    style_weight: float = STYLE_WEIGHT
     adversarial_weight: float = 0.3
     tv_weight: float = 0.0
     # Strength control: each step adds batch_size // 2 photos at strengths S drawn from
