@@ -11,8 +11,9 @@ runs of the same recipe land apart, the yardstick for the multi-style model's ch
 Per style, `brushwork evaluate` measures the multi-style model (that style picked with
 --style-mix NAME=1) and the single-style model of the same style on the same validation
 photos at 256 px, against the same painting(s); the table gives each metric and the
-multi-style model's change relative to the single one. The bundled models had the same total
-budget: 1500 steps for each single style, 4500 for the three-style model (docs/train_bundled.sh).
+multi-style model's change relative to the single one. The bundled models did not have the
+same budget: 800 steps for each single style, 900 for the three-style model, 300 per style
+(docs/train_bundled.sh).
 Then the strength ladder: the multi-style model's first style at strengths 0 to 1.5.
 """
 
