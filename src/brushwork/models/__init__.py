@@ -6,12 +6,13 @@ from brushwork.models.config import GeneratorConfig
 from brushwork.models.generator import Generator
 from brushwork.models.johnson import JohnsonNet
 
-ARCHITECTURES = {"brushwork": Generator, "johnson": JohnsonNet}
+# The network of each architecture name (the names themselves: models/config.ARCHITECTURES).
+_NETWORKS = {"brushwork": Generator, "johnson": JohnsonNet}
 
 
 def build_generator(config: GeneratorConfig) -> nn.Module:
     """The generator network that `config.arch` names."""
-    return ARCHITECTURES[config.arch](config)
+    return _NETWORKS[config.arch](config)
 
 
-__all__ = ["ARCHITECTURES", "Generator", "GeneratorConfig", "JohnsonNet", "build_generator"]
+__all__ = ["Generator", "GeneratorConfig", "JohnsonNet", "build_generator"]
