@@ -158,7 +158,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from brushwork.inference.modelfile import read_metadata
+    from brushwork.inference.modelfile import read_metadata, summary_rows
     from brushwork.styles import resolve_model
 
     path = resolve_model(args.model)
@@ -166,23 +166,7 @@ def run_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    train_config = info.get("train_config", {})
-    rows = [
-        ("file", str(path)),
-        ("style", info.get("style_name")),
-        ("description", info.get("description")),
-        ("kind", info.get("style_kind")),
-        ("backbone", f"{info.get('backbone')} ({info.get('backbone_id')})"),
-        ("generator", ", ".join(f"{k}={v}" for k, v in info.get("generator", {}).items())),
-        ("trained", f"{info.get('steps')} steps, {info.get('train_seconds')} s on {info.get('device')}"),
-        ("crop / batch", f"{train_config.get('crop')} px / {train_config.get('batch_size')}"),
-        ("weights", ", ".join(f"{k}={train_config.get(k + '_weight')}" for k in ("content", "style", "adversarial", "tv"))),
-        ("format", f"{info.get('format')} v{info.get('format_version')}, brushwork {info.get('brushwork_version')}"),
-    ]
-    if info.get("styles"):  # a model of several styles, or with strength control
-        rows.insert(3, ("styles", ", ".join(style["name"] for style in info["styles"])))
-        top = info.get("max_strength", 0)
-        rows.insert(4, ("strength", f"0 to {top:g} (--strength)" if top else "1 only"))
+    rows = summary_rows(info, path)
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")

@@ -78,6 +78,29 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return migrate_model_metadata(info, version, str(path))
 
 
+def summary_rows(info: dict[str, Any], path: str | Path) -> list[tuple[str, str]]:
+    """(label, value) rows describing a model's metadata, as `brushwork info` prints them
+    (the web studio's Styles page shows the same)."""
+    train_config = info.get("train_config", {})
+    rows = [
+        ("file", str(path)),
+        ("style", info.get("style_name")),
+        ("description", info.get("description")),
+        ("kind", info.get("style_kind")),
+        ("backbone", f"{info.get('backbone')} ({info.get('backbone_id')})"),
+        ("generator", ", ".join(f"{k}={v}" for k, v in info.get("generator", {}).items())),
+        ("trained", f"{info.get('steps')} steps, {info.get('train_seconds')} s on {info.get('device')}"),
+        ("crop / batch", f"{train_config.get('crop')} px / {train_config.get('batch_size')}"),
+        ("weights", ", ".join(f"{k}={train_config.get(k + '_weight')}" for k in ("content", "style", "adversarial", "tv"))),
+        ("format", f"{info.get('format')} v{info.get('format_version')}, brushwork {info.get('brushwork_version')}"),
+    ]
+    if info.get("styles"):  # a model of several styles, or with strength control
+        rows.insert(3, ("styles", ", ".join(style["name"] for style in info["styles"])))
+        top = info.get("max_strength", 0)
+        rows.insert(4, ("strength", f"0 to {top:g} (--strength)" if top else "1 only"))
+    return [(key, str(value)) for key, value in rows]
+
+
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the generator from a model file. Returns (generator in eval mode, metadata)."""
     path = Path(path)
