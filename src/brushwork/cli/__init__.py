@@ -17,6 +17,7 @@ RUNNERS = {
     "export": commands.run_export,
     "info": commands.run_info,
     "styles": commands.run_styles,
+    "serve": commands.run_serve,
 }
 
 

@@ -187,3 +187,17 @@ def run_styles(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from brushwork.web import INSTALL_HINT
+
+    if importlib.util.find_spec("gradio") is None:
+        raise BrushworkError(INSTALL_HINT)
+    from brushwork.web.app import launch
+    from brushwork.web.settings import StudioSettings
+
+    settings = StudioSettings(models_dir=args.models, photos_dir=args.photos, host=args.host, port=args.port)
+    print(f"brushwork studio on http://{args.host}:{args.port} (styles in {settings.models_dir}); Ctrl-C stops it")
+    launch(settings)
+    return 0

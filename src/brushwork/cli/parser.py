@@ -214,4 +214,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print the full metadata as JSON")
 
     commands.add_parser("styles", help="list the bundled styles")
+
+    serve = commands.add_parser("serve", help="start the web studio in a browser (needs brushwork[web])",
+                                formatter_class=_help_formatter)  # fmt: skip
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=7860, help="(default: 7860)")
+    serve.add_argument("--models", default="brushwork-models", metavar="DIR",
+                       help="folder of trained styles; jobs are kept in DIR/.studio (default: brushwork-models)")  # fmt: skip
+    serve.add_argument("--photos", metavar="DIR", help="a server folder of training photos the Train page may use")
     return parser
