@@ -180,7 +180,7 @@ class JobQueue:
     def _finish(self, job_id: str, code: int) -> Job:
         job = self.job(job_id)
         if self._cancel_sent:
-            state, message = "cancelled", job.result.get("message", "cancelled")
+            state, message = "cancelled", f"cancelled at step {job.progress.get('step', 0)}"
         elif code == 0 and job.result.get("ok"):
             state, message = "done", job.result.get("message", "done")
         else:
