@@ -17,3 +17,10 @@ def describe(exc: BaseException, limit: int = 200) -> str:
     lines = str(exc).strip().splitlines()
     text = lines[0].strip() if lines else type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def naming(path: object, exc: BaseException) -> str:
+    """`exc`'s message as one "path: reason" line, the path added where the message lacks it
+    (a problem found deep inside, e.g. an image too small for the network, names no file)."""
+    text, prefix = str(exc), f"{path}: "
+    return text if text.startswith(prefix) else prefix + text

@@ -15,16 +15,28 @@ def _umask() -> int:
     return mask
 
 
+def _flush_to_disk(path: str) -> None:
+    """fsync `path`, so the rename never publishes a file whose bytes are still only in memory
+    (after a power cut the new name could otherwise hold zeros)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None]) -> None:
     """Call ``write(tmp_path)`` on a hidden temporary file next to `path`, then rename it over
     `path` (atomic within one file system). On any failure the temporary file is removed and
     an existing `path` is left untouched."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    # The stem is shortened so a name near the 255-byte limit still leaves room for the suffix.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:64]}.", suffix=path.suffix)
     os.close(fd)
     try:
         write(tmp)
+        _flush_to_disk(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
         os.replace(tmp, path)
     except BaseException:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,7 +75,8 @@ def find_images(root: str | os.PathLike[str]) -> list[Path]:
 def _reading(path: Path) -> Iterator[None]:
     """Turn whatever the OS or PIL raises for a bad file into an :class:`ImageFileError`."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             # PIL only warns between 1x and 2x the limit; refuse those images too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             yield
@@ -93,14 +95,22 @@ def _reading(path: Path) -> Iterator[None]:
         raise ImageFileError(path, "not an image file, or its header is corrupt") from None
     # Decoders report damage with a zoo of exception types.
     except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
+        if isinstance(exc, OSError) and exc.errno:  # from the OS (a symlink loop, an I/O error), not the decoder
+            raise ImageFileError(path, f"cannot read ({describe(exc)})") from None
         raise ImageFileError(path, f"file is truncated or corrupt ({describe(exc)})") from None
+    # PIL's warnings about damaged metadata would not say which file they mean.
+    for warning in caught:
+        warnings.warn(f"{path}: {describe(warning.message)}", stacklevel=3)
 
 
 def _open_lazy(path: Path) -> Image.Image:
     """``Image.open`` (header only) after the checks PIL reports badly; use in ``_reading``."""
     if path.is_dir():
         raise ImageFileError(path, "is a directory, not an image file")
-    if path.stat().st_size == 0:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+        raise ImageFileError(path, "not a regular file")
+    if info.st_size == 0:
         raise ImageFileError(path, "file is empty")
     return Image.open(path)
 

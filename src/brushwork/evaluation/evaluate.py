@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from brushwork.errors import BrushworkError, describe
+from brushwork.errors import BrushworkError, describe, naming
 from brushwork.evaluation.judge import Judge
 from brushwork.evaluation.metrics import BLUR_SIGMA, color_pixels, color_swd, content_ssim, edge_score, patch_descriptors, patch_swd
 from brushwork.files import atomic_write
@@ -42,6 +42,8 @@ from brushwork.training.style_source import load_style
 #: (seed 20161), so a model cannot score well by fitting the very features it is judged on.
 EVAL_SEED = 7
 CONTENT_LAYER = "relu4_2"
+# The judge network's deepest layer is at 1/32 scale; thinner photos cannot be measured.
+MIN_MEASURE_SIDE = 32
 
 # Metric -> (label, which direction is better), in report order.
 METRICS = {
@@ -190,6 +192,10 @@ def measure_pair(reference: StyleReference, photo_path: Path, photo: Tensor, out
     both resized to the photo's aspect with the longer side at `size`; the unstyled photo's
     own style metrics under "photo"."""
     photo = shrink_to(photo, size)
+    if min(photo.shape[-2:]) < MIN_MEASURE_SIDE:
+        h, w = photo.shape[-2:]
+        raise BrushworkError(f"{photo_path}: too small to measure ({w}x{h} px at the metric size; "
+                             f"the metrics need at least {MIN_MEASURE_SIDE} px a side)")  # fmt: skip
     output = F.interpolate(output.cpu(), size=photo.shape[-2:], mode="bilinear", antialias=True).clamp(0, 1)
     return {
         "ssim": float(content_ssim(photo, output)),
@@ -273,14 +279,16 @@ def evaluate(
                 row["ms_per_mp"] = row["ms"] / (photo.shape[-2] * photo.shape[-1] / 1e6)
                 relative = photo_path.relative_to(content_root) if content_root.is_dir() else Path(photo_path.name)
                 output_path = (report_dir / "outputs" / relative).with_suffix(".png")
-                save_image(output, output_path)
             else:
                 output = load_image(output_path)
-        except BrushworkError as exc:
-            failed.append(str(exc))
+            measured = measure_pair(reference, photo_path, photo, output, config.metric_size)
+            if stylizer is not None:  # only once measured: a photo that fails leaves no output behind
+                save_image(output, output_path)
+        except BrushworkError as exc:  # e.g. a 1×10000 photo, too thin for the judge network
+            failed.append(naming(photo_path, exc))
             continue
         row["output_file"] = str(output_path)
-        row.update(measure_pair(reference, photo_path, photo, output, config.metric_size))
+        row.update(measured)
         rows.append(row)
         if len(sheet) < config.sheet_rows:
             sheet.append([tensor_to_pil(photo), tensor_to_pil(reference.first_image), tensor_to_pil(output)])

@@ -31,6 +31,7 @@ FORMAT_NAME = "brushwork-style-model"
 THUMBNAIL_SIZE = 96
 # Pickle protocol 2+ starts with 0x80; torch.save's zip container with "PK".
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
+_FLOAT_DTYPES = frozenset({"F16", "BF16", "F32", "F64"})
 
 
 def thumbnail_base64(image: Image.Image, size: int = THUMBNAIL_SIZE) -> str:
@@ -64,8 +65,13 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     """The metadata of a brushwork model file, checked for format and brought up to the
     current format version (migrations.py)."""
     path = Path(path)
-    header = _read_safetensors_header(path)
+    return _metadata(path, _read_safetensors_header(path))
+
+
+def _metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
     meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict):
+        raise BrushworkError(f"{path}: brushwork model metadata is damaged")
     if meta.get("format") != FORMAT_NAME:
         raise BrushworkError(f"{path}: a .safetensors file but not a brushwork style model")
     try:
@@ -104,14 +110,36 @@ def summary_rows(info: dict[str, Any], path: str | Path) -> list[tuple[str, str]
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the generator from a model file. Returns (generator in eval mode, metadata)."""
     path = Path(path)
-    info = read_metadata(path)
+    header = _read_safetensors_header(path)
+    info = _metadata(path, header)
     try:
-        generator = build_generator(GeneratorConfig(**info["generator"]))
+        config = GeneratorConfig(**info["generator"])
+        with torch.device("meta"):  # shapes only: a hand-edited config allocates nothing
+            _check_tensors(header, build_generator(config))
+        generator = build_generator(config)
         weights = load_file(path, device="cpu")
         generator.load_state_dict(weights)
-    except (KeyError, TypeError, RuntimeError, SafetensorError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as exc:
         raise BrushworkError(f"{path}: damaged brushwork model ({describe(exc)})") from None
+    if not all(bool(torch.isfinite(w).all()) for w in weights.values()):
+        raise BrushworkError(f"{path}: damaged brushwork model (weights hold NaN or infinity)")
     return generator.to(device).eval().requires_grad_(False), info
+
+
+def _check_tensors(header: dict[str, Any], skeleton: nn.Module) -> None:
+    """The header's tensor names, shapes and dtypes against the generator the metadata
+    describes; a ValueError names the first mismatch. Read before any weight is loaded."""
+    expected = {name: list(t.shape) for name, t in skeleton.state_dict().items()}
+    found = {name: spec for name, spec in header.items() if name != "__metadata__"}
+    if missing := sorted(expected.keys() - found.keys()):
+        raise ValueError(f"{len(missing)} tensor(s) missing, e.g. {missing[0]}")
+    if extra := sorted(found.keys() - expected.keys()):
+        raise ValueError(f"{len(extra)} unexpected tensor(s), e.g. {extra[0]}")
+    for name, spec in found.items():
+        if not isinstance(spec, dict) or spec.get("dtype") not in _FLOAT_DTYPES:
+            raise ValueError(f"tensor {name} is not floating point ({spec.get('dtype') if isinstance(spec, dict) else spec})")
+        if spec.get("shape") != expected[name]:
+            raise ValueError(f"tensor {name} has shape {spec.get('shape')}, the generator needs {expected[name]}")
 
 
 def _read_safetensors_header(path: Path) -> dict[str, Any]:
@@ -143,7 +171,7 @@ def _read_safetensors_header(path: Path) -> dict[str, Any]:
     # length can begin with the same byte as a pickle.
     if start.startswith(_PICKLE_MAGIC):
         raise BrushworkError(
-            f"{path}: a pickle/PyTorch checkpoint, not a brushwork model; refusing to load it "
+            f"{path}: a pickle, zip or PyTorch checkpoint, not a brushwork model; refusing to load it "
             "(unpickling can run code; models travel as .safetensors)"
         )
     raise BrushworkError(f"{path}: not a brushwork model (not a .safetensors file)")

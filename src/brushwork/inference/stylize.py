@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from brushwork.inference.conditioning import condition, style_names
 from brushwork.images import IMAGE_EXTENSIONS, find_images, open_image, save_image
 from brushwork.devices import pick_device
 from brushwork.inference.engines import ENGINES, OnnxEngine, TorchEngine
-from brushwork.errors import BrushworkError
+from brushwork.errors import BrushworkError, naming
 from brushwork.inference.modelfile import load_model
 from brushwork.styles import DEFAULT_STYLE, resolve_model
 from brushwork.models.thumbnail import thumbnail
@@ -258,11 +259,11 @@ def stylize_paths(
     report = BatchReport(failed=list(problems))
     bar = tqdm(pairs, desc=f"stylize {stylizer.name}", unit="img", disable=not progress or len(pairs) < 2)
     for source, destination in bar:
-        if destination.resolve() == source.resolve():
+        if os.path.realpath(destination) == os.path.realpath(source):  # never raises, even for a symlink loop
             report.failed.append(f"{source}: output would overwrite the input")
             continue
         try:
             report.written.append(stylizer.stylize_file(source, destination, max_size=max_size))
         except BrushworkError as exc:
-            report.failed.append(str(exc))
+            report.failed.append(naming(source, exc))
     return report

@@ -20,6 +20,8 @@ from brushwork.inference.modelfile import thumbnail_base64
 
 # Enough paintings for a stable mean Gram of a collection without loading thousands.
 MAX_GRAM_IMAGES = 64
+# The deepest loss-network layer is at 1/32 scale (Lite0): a smaller painting has no Gram there.
+MIN_STYLE_SIDE = 32
 
 
 @dataclass
@@ -35,7 +37,13 @@ class StyleSource:
         return "collection" if self.is_collection else "painting"
 
     def thumbnail(self) -> str:
-        return thumbnail_base64(open_image(self.paths[0]))
+        """The first readable painting as a small JPEG (base64), for the model's metadata."""
+        for path in self.paths:
+            try:
+                return thumbnail_base64(open_image(path))
+            except BrushworkError:
+                continue  # already reported when the paintings were read
+        raise BrushworkError(f"{self.paths[0].parent}: no readable style images")
 
     def images(self) -> Iterator[Tensor]:
         """The style image(s) as 1×3×H×W tensors, longer side at most `style_size`: the painting,
@@ -50,6 +58,12 @@ class StyleSource:
                 if not self.is_collection:
                     raise
                 warnings.warn(f"skipping style image {exc}")
+                continue
+            if min(image.shape[-2:]) < MIN_STYLE_SIDE:
+                reason = f"too small for a style image ({image.shape[-1]}x{image.shape[-2]}; at least {MIN_STYLE_SIDE} px a side)"
+                if not self.is_collection:
+                    raise BrushworkError(f"{path}: {reason}")
+                warnings.warn(f"skipping style image {path}: {reason}")
                 continue
             used += 1
             yield image
