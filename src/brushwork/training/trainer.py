@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from brushwork.training.checkpoint import read_checkpoint, save_checkpoint
 from brushwork.training.config import TrainConfig
 from brushwork.training.crops import RandomCrops
 from brushwork.training.discriminator import MultiScaleDiscriminator, discriminator_loss, generator_adversarial_loss
+from brushwork.training.interrupt import StepBoundaryInterrupt, StoppedMidStep
 from brushwork.training.style_source import StyleSource, load_style
 
 SAMPLE_PHOTOS = 4
@@ -183,7 +182,7 @@ class Trainer:
         self.step += 1
         values = {k: float(v.detach()) for k, v in losses.items()}
         if not all(math.isfinite(v) for v in values.values()):
-            raise BrushworkError(f"training diverged at step {self.step} (losses {values}); lower the learning rates")
+            raise TrainingDiverged(f"training diverged at step {self.step} (losses {values}); lower the learning rates")
         return values
 
     # -- the loop -----------------------------------------------------------------------
@@ -194,7 +193,7 @@ class Trainer:
             total=config.iterations, initial=self.step, desc=f"train {self.name}", unit="it", disable=not progress
         )
         started = time.perf_counter() - self.elapsed
-        stop = _StepBoundaryInterrupt()
+        stop = StepBoundaryInterrupt()
         try:
             while self.step < config.iterations:
                 with stop:
@@ -212,6 +211,10 @@ class Trainer:
                     self.save_checkpoint()
                 if stop.requested:
                     raise KeyboardInterrupt
+        except TrainingDiverged as exc:  # the weights are spoilt: never saved, the checkpoint on disk is kept
+            raise TrainingDiverged(f"{exc}; {self._kept_checkpoint()}") from None
+        except StoppedMidStep:  # a half-done step cannot be resumed exactly: nothing is saved
+            raise BrushworkError(f"interrupted twice, during step {self.step + 1}; {self._kept_checkpoint()}") from None
         except KeyboardInterrupt:
             bar.close()
             path = self.save_checkpoint()
@@ -266,6 +269,10 @@ class Trainer:
         path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
         save_image(image_grid(tiles, columns=1 + len(self.styles)), path)
         return path
+
+    def _kept_checkpoint(self) -> str:
+        path = self.run_dir / "checkpoint.pt"
+        return f"the last good checkpoint, {path}, is kept" if path.is_file() else "no checkpoint had been written"
 
     def save_checkpoint(self) -> Path:
         path = self.run_dir / "checkpoint.pt"
@@ -339,28 +346,8 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "fp32"
 
 
-class _StepBoundaryInterrupt:
-    """While a step runs, the first Ctrl-C only sets `requested`, so the run stops (and is
-    checkpointed) between steps and resumes exactly; a second Ctrl-C interrupts at once."""
-
-    def __init__(self):
-        self.requested = False
-
-    def _handler(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self):
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
+class TrainingDiverged(BrushworkError):
+    """A loss or gradient became NaN or infinite."""
 
 
 def _tensorboard_writer(log_dir: Path):
