@@ -14,7 +14,7 @@ from brushwork.errors import BrushworkError
 from brushwork.web.jobs import JobQueue
 from brushwork.web.library import StyleLibrary
 from brushwork.web.settings import Limits, StudioSettings
-from brushwork.web.stylize_service import StylizeRequest, stylize_upload
+from brushwork.web.stylize_service import PAINTING_CHOICE, StylizeRequest, stylize_upload
 from brushwork.web.train_service import TrainRequest, start_training
 from brushwork.web.uploads import copy_checked, open_upload
 
@@ -139,3 +139,14 @@ def test_other_commands_never_load_gradio():
     code = ("import sys, brushwork, brushwork.web.settings; from brushwork.cli import main; main(['styles']); "
             "print('gradio' in sys.modules)")  # fmt: skip
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-1] == "False"
+
+
+def test_stylize_upload_towards_an_uploaded_painting(studio, tmp_path):
+    settings, library = studio
+    photo = make_photo(tmp_path / "photo.jpg", size=(96, 80))
+    painting = make_photo(tmp_path / "painting.png", size=(64, 64), seed=3)
+    request = StylizeRequest(photo=str(photo), style=PAINTING_CHOICE, painting=str(painting), steps=2, size=64)
+    result = stylize_upload(request, library, settings)
+    assert Image.open(result.download).size == (64, 53) and "(optimised)" in result.message
+    with pytest.raises(BrushworkError, match="upload a painting"):
+        stylize_upload(StylizeRequest(photo=str(photo), style=PAINTING_CHOICE), library, settings)

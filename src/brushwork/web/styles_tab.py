@@ -29,7 +29,7 @@ def build(library: StyleLibrary, settings: StudioSettings, page: gr.Blocks) -> t
     """Lay out the page inside the current gr.Tab; returns the gallery and the style dropdown,
     which the app refreshes when the library changes."""
     names = library.names()
-    gallery = gr.Gallery(gallery_items(library), label="Styles", columns=8, height=220, object_fit="contain", allow_preview=False,
+    gallery = gr.Gallery(gallery_items(library), label="Styles", columns=8, height=300, object_fit="contain", allow_preview=False,
                          elem_id="styles-gallery")  # fmt: skip
     with gr.Row():
         with gr.Column(scale=1):
