@@ -43,8 +43,8 @@ class StylizeRequest:
 
 @dataclass
 class StylizeResult:
-    before: Image.Image  # previews, at most preview_size pixels on the longer side
-    after: Image.Image
+    before: Path  # previews (JPEG), at most preview_size pixels on the longer side
+    after: Path
     download: Path  # the full-resolution output
     message: str
 
@@ -53,6 +53,21 @@ def preview(image: Image.Image, side: int) -> Image.Image:
     small = image.convert("RGB")
     small.thumbnail((side, side), Image.Resampling.LANCZOS)
     return small
+
+
+def result_folder(settings: StudioSettings) -> Path:
+    """A new folder for one request's files. Files, not PIL images, go back to Gradio: it
+    copies files into its cache atomically, but rewrites a cached PIL image in place, which
+    races when two requests return the same picture."""
+    folder = settings.outputs_dir / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    _prune(settings.outputs_dir)
+    return folder
+
+
+def save_preview(image: Image.Image, side: int, path: Path) -> Path:
+    preview(image, side).save(path, quality=90)
+    return path
 
 
 def _stylizer(request: StylizeRequest, library: StyleLibrary, settings: StudioSettings):
@@ -91,9 +106,7 @@ def stylize_upload(request: StylizeRequest, library: StyleLibrary, settings: Stu
         raise BrushworkError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
     photo = open_upload(request.photo, settings.limits)
     stylizer = _stylizer(request, library, settings)
-    folder = settings.outputs_dir / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    _prune(settings.outputs_dir)
+    folder = result_folder(settings)
     if request.mask is not None:
         stylizer = _masked(stylizer, request.mask, photo.size, request.feather, folder)
     if request.style == PAINTING_CHOICE:  # optimisation runs at its own size, like the CLI's --optimize
@@ -109,7 +122,8 @@ def stylize_upload(request: StylizeRequest, library: StyleLibrary, settings: Stu
     notes = "".join(f" Note: {w.message}" for w in caught)
     message = f"Stylized {display_name(request.photo)} ({photo.width}×{photo.height}) with {stylizer.name} in {seconds:.1f} s.{notes}"
     side = settings.limits.preview_size
-    return StylizeResult(preview(photo, side), preview(result, side), download, message)
+    before, after = save_preview(photo, side, folder / "before.jpg"), save_preview(result, side, folder / "after.jpg")
+    return StylizeResult(before, after, download, message)
 
 
 def _slug(text: str) -> str:

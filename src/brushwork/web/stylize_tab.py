@@ -11,7 +11,9 @@ from brushwork.styles import DEFAULT_STYLE
 from brushwork.web.library import StyleLibrary
 from brushwork.web.messages import report_errors
 from brushwork.web.settings import StudioSettings
-from brushwork.web.stylize_service import OUTPUT_FORMATS, PAINTING_CHOICE, StylizeRequest, preview, stylize_upload
+from brushwork.web.stylize_service import (
+    OUTPUT_FORMATS, PAINTING_CHOICE, StylizeRequest, result_folder, save_preview, stylize_upload,
+)
 from brushwork.web.uploads import display_name, open_upload
 
 
@@ -74,7 +76,7 @@ def build(library: StyleLibrary, settings: StudioSettings) -> gr.Dropdown:
         if not path:
             return "Upload a photo, pick a style, press Stylize.", None, None
         image = open_upload(path, limits)
-        small = preview(image, limits.preview_size)
+        small = str(save_preview(image, limits.preview_size, result_folder(settings) / "photo.jpg"))
         return f"{display_name(path)}: {image.width}×{image.height}, ready.", (small, small), small
 
     photo.upload(on_photo, photo, [status, compare, mask_editor])
@@ -102,7 +104,7 @@ def build(library: StyleLibrary, settings: StudioSettings) -> gr.Dropdown:
             image_format=format_value,
         )  # fmt: skip
         result = stylize_upload(request, library, settings)
-        return result.message, (result.before, result.after), str(result.download)
+        return result.message, (str(result.before), str(result.after)), str(result.download)
 
     inputs = [photo, webcam, style, painting, steps, size, strength, mix, preserve, mask_editor, mask_file, feather, image_format]
     run.click(on_run, inputs, [status, compare, download], concurrency_limit=limits.stylize_workers, concurrency_id="stylize",
