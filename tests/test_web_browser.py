@@ -115,6 +115,34 @@ def test_stylize_upload_and_download(page, tmp_path):
     screenshot(page, "stylize", tmp_path)
 
 
+def test_drawn_mask_stylizes_only_under_the_stroke(page, tmp_path):
+    upload(page, "#photo-upload", PHOTO)
+    wait_for_text(page, "#stylize-status", "ready", "Refused")
+    page.get_by_text("Mask: stylize only part of the photo").click()
+    page.wait_for_timeout(1000)  # the editor lays out its canvas with the photo in it
+    canvas = page.locator("#mask-editor canvas").first
+    canvas.scroll_into_view_if_needed()  # the mouse works in the viewport's coordinates
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5  # inside the photo, which is centred
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(10):
+        page.mouse.move(x + 4 * step, y, steps=3)
+        page.wait_for_timeout(20)
+    page.mouse.up()
+    page.wait_for_timeout(1000)
+    page.get_by_label("png").check()
+    page.click("#stylize-button")
+    wait_for_text(page, "#stylize-status", "Stylized", "Refused")
+    with page.expect_download() as download:
+        page.locator("#download a.download-link").click()
+    download.value.save_as(tmp_path / "masked.png")
+    with Image.open(tmp_path / "masked.png") as result, Image.open(PHOTO) as original:
+        changed = np.abs(np.asarray(result, dtype=np.int16) - np.asarray(original.convert("RGB"), dtype=np.int16)).max(axis=2) > 0
+    assert 0.001 < changed.mean() < 0.2  # a brush stroke's worth of pixels, not the whole photo
+    assert not changed[:40].any() and not changed[-40:].any()  # far from the stroke: the photo's bytes
+
+
 @pytest.mark.parametrize("case", ["non-image", "truncated", "over-limit", "renamed"])
 def test_bad_upload_shows_its_message(page, tmp_path, case):
     path, words = bad_uploads(tmp_path)[case]
