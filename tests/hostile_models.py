@@ -11,6 +11,7 @@ import json
 import os
 import pickle
 import struct
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -60,14 +61,23 @@ def _tensors_changed(generator: Generator, meta: dict, change) -> bytes:
     return save(tensors, metadata=meta)
 
 
+def valid_model_bytes() -> bytes:
+    """The bytes of a valid tiny model file."""
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "valid.safetensors"
+        save_model(path, Generator(GeneratorConfig(channels=8, res_blocks=1)), {"style_name": "tiny", "backbone": "random"})
+        return path.read_bytes()
+
+
 def build_model_corpus(root: str | os.PathLike[str]) -> dict[Path, str]:
     """Write the hostile model files under `root`; returns {path: kind}."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
+    valid = valid_model_bytes()
+    (root / "valid.safetensors").write_bytes(valid)
     torch.manual_seed(0)
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1))
-    save_model(root / "valid.safetensors", generator, {"style_name": "tiny", "backbone": "random"})
-    valid = (root / "valid.safetensors").read_bytes()
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1))  # the same weights as `valid`
     header, body = _split(valid)
     meta = header["__metadata__"]
     first = next(k for k in header if k != "__metadata__")

@@ -19,8 +19,9 @@ def describe(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def naming(path: object, exc: BaseException) -> str:
-    """`exc`'s message as one "path: reason" line, the path added where the message lacks it
-    (a problem found deep inside, e.g. an image too small for the network, names no file)."""
-    text, prefix = str(exc), f"{path}: "
-    return text if text.startswith(prefix) else prefix + text
+def naming(exc: BaseException, *paths: object) -> str:
+    """`exc`'s message as one "path: reason" line: as it is if it starts with one of `paths`,
+    else with the first of them added (a problem found deep inside, e.g. an image too small
+    for the network, names no file)."""
+    text = str(exc)
+    return text if any(text.startswith(f"{path}: ") for path in paths) else f"{paths[0]}: {text}"

@@ -256,4 +256,4 @@ def save_image(
     try:
         atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
     except OSError as exc:
-        raise BrushworkError(f"{path}: cannot write image ({describe(exc)})") from exc
+        raise BrushworkError(f"{path}: cannot write image ({describe(exc)}); any earlier file there is unchanged") from None

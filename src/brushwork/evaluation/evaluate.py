@@ -285,7 +285,7 @@ def evaluate(
             if stylizer is not None:  # only once measured: a photo that fails leaves no output behind
                 save_image(output, output_path)
         except BrushworkError as exc:  # e.g. a 1×10000 photo, too thin for the judge network
-            failed.append(naming(photo_path, exc))
+            failed.append(naming(exc, photo_path, output_path))
             continue
         row["output_file"] = str(output_path)
         row.update(measured)

@@ -57,8 +57,8 @@ def save_model(path: str | Path, generator: nn.Module, metadata: dict[str, Any])
     header = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "brushwork": json.dumps(info)}
     try:
         atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
-    except OSError as exc:
-        raise BrushworkError(f"{path}: cannot write model ({exc.strerror or exc})") from None
+    except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as its own error
+        raise BrushworkError(f"{path}: cannot write model ({describe(exc)}); any earlier file there is unchanged") from None
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
@@ -74,14 +74,14 @@ def _metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
         raise BrushworkError(f"{path}: brushwork model metadata is damaged")
     if meta.get("format") != FORMAT_NAME:
         raise BrushworkError(f"{path}: a .safetensors file but not a brushwork style model")
-    try:
+    try:  # a hand-edited file can hold any JSON in any field (found by tests/test_reliability_fuzz.py)
         version = int(meta.get("format_version", "0"))
         info = json.loads(meta["brushwork"])
         if not isinstance(info, dict):
             raise ValueError
-    except (ValueError, KeyError):
+        return migrate_model_metadata(info, version, str(path))
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise BrushworkError(f"{path}: brushwork model metadata is damaged") from None
-    return migrate_model_metadata(info, version, str(path))
 
 
 def summary_rows(info: dict[str, Any], path: str | Path) -> list[tuple[str, str]]:
@@ -114,12 +114,16 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn
     info = _metadata(path, header)
     try:
         config = GeneratorConfig(**info["generator"])
+        tensors = len(header) - ("__metadata__" in header)
+        if not isinstance(config.res_blocks, int) or not 0 <= config.res_blocks <= tensors:
+            # each block holds tensors: a larger count is a hand edit, and would take forever to build
+            raise ValueError(f"res_blocks {config.res_blocks!r} for a file of {tensors} tensors")
         with torch.device("meta"):  # shapes only: a hand-edited config allocates nothing
             _check_tensors(header, build_generator(config))
         generator = build_generator(config)
         weights = load_file(path, device="cpu")
         generator.load_state_dict(weights)
-    except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, OverflowError, SafetensorError) as exc:
         raise BrushworkError(f"{path}: damaged brushwork model ({describe(exc)})") from None
     if not all(bool(torch.isfinite(w).all()) for w in weights.values()):
         raise BrushworkError(f"{path}: damaged brushwork model (weights hold NaN or infinity)")

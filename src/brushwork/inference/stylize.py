@@ -265,5 +265,5 @@ def stylize_paths(
         try:
             report.written.append(stylizer.stylize_file(source, destination, max_size=max_size))
         except BrushworkError as exc:
-            report.failed.append(naming(source, exc))
+            report.failed.append(naming(exc, source, destination))
     return report

@@ -8,6 +8,7 @@ checkpoints are brought up to date by brushwork.migrations.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,16 @@ from brushwork.migrations import CHECKPOINT_VERSION, migrate_checkpoint_config
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
-    """Write a trainer's state (``Trainer.state_dict()``) atomically to `path`."""
+    """Write a trainer's state (``Trainer.state_dict()``) atomically to `path`; a checkpoint
+    already there is only replaced once the new one is complete."""
+    path = Path(path)
     state = {"brushwork_checkpoint": CHECKPOINT_VERSION, **state}
-    atomic_write(Path(path), lambda tmp: torch.save(state, tmp))
+    try:
+        atomic_write(path, lambda tmp: torch.save(state, tmp))
+    except (OSError, RuntimeError) as exc:  # torch.save reports a full disk as a RuntimeError
+        full = isinstance(exc, RuntimeError) and shutil.disk_usage(path.parent).free < (1 << 20)
+        reason = "no space left on device" if full else describe(exc)
+        raise BrushworkError(f"{path}: cannot write checkpoint ({reason}); any earlier checkpoint there is unchanged") from None
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
