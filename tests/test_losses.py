@@ -1,7 +1,10 @@
 import pytest
 import torch
 
-from brushwork.perceptual.losses import content_loss, gram_matrix, style_loss, total_variation_loss
+from brushwork.perceptual.losses import (
+    content_loss, gram_distance, gram_matrix, mean_grams, random_directions, sliced_wasserstein_loss, style_loss,
+    total_variation_loss,
+)  # fmt: skip
 from brushwork.perceptual.objective import PerceptualObjective
 from brushwork.training.discriminator import discriminator_loss, generator_adversarial_loss
 
@@ -86,22 +89,57 @@ def test_the_objective_is_zero_for_the_painting_and_the_photo_and_relative_other
     torch.manual_seed(0)
     painting, photo = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
     objective = PerceptualObjective(_Channels(), ("x", "y"), [[painting]], "cpu", content_layer="x")
-    features = objective.features(painting)
-    assert objective.style(features).item() == pytest.approx(0.0, abs=1e-10)
+    assert set(objective.weights) == {"x", "y", "pixels"}  # the two feature layers and the colours
+    assert objective.style(objective.features(painting)).item() == pytest.approx(0.0, abs=1e-10)
     assert objective.content(objective.features(photo), photo).item() == 0.0
     # Relative content error: twice the photo is off by the photo's own mean square, i.e. 1.
     assert objective.content(objective.features(2 * photo), photo).item() == pytest.approx(1.0)
-    # Relative Gram error: an image at twice the painting has Grams 4× the target in every layer,
-    # so (4 − 1)² = 9 per layer, 18 summed, 9 as the per-layer distance evaluation reports.
-    doubled = objective.features(2 * painting)
-    assert objective.style(doubled).item() == pytest.approx(18.0, rel=1e-5)
-    assert objective.style_distance(doubled) == pytest.approx(9.0, rel=1e-5)
+    # Calibrated on the photo, each layer's distance is 1 for the photo itself (same directions).
+    objective.calibrate(photo, torch.Generator().manual_seed(3))
+    distances = objective.layer_distances(objective.features(photo), rng=torch.Generator().manual_seed(3))
+    assert {k: v.item() for k, v in distances.items()} == pytest.approx({"x": 1.0, "y": 1.0, "pixels": 1.0})
+    objective.weights["y"] = 2.0
+    style = objective.style(objective.features(photo), rng=torch.Generator().manual_seed(3))
+    assert style.item() == pytest.approx(4.0)
 
 
-def test_the_objective_takes_the_mean_gram_of_a_collection_and_one_target_per_style():
-    a, b = torch.zeros(1, 3, 8, 8), torch.ones(1, 3, 8, 8)
-    objective = PerceptualObjective(_Channels(), ("x",), [[a, b], [b]], "cpu")
-    assert torch.allclose(objective.targets[0]["x"], torch.full((1, 3, 3), 0.5 / 3))  # (0 + 1/3) / 2
-    assert torch.allclose(objective.targets[1]["x"], torch.full((1, 3, 3), 1 / 3))
-    assert objective.style(objective.features(b), style=1).item() == 0.0
-    assert objective.style(objective.features(b), style=0).item() > 0
+def test_the_colour_layer_can_be_left_out():
+    painting = torch.rand(1, 3, 8, 8)
+    objective = PerceptualObjective(_Channels(), ("x",), [[painting]], "cpu", color_weight=0.0)
+    assert list(objective.weights) == ["x"]
+
+
+def test_sliced_wasserstein_of_a_shift_is_the_squared_projected_shift():
+    points = torch.randn(1, 50, 2)
+    axes = torch.eye(2)  # directions along x and y: the projections are the coordinates
+    assert sliced_wasserstein_loss(points, points[0], axes).item() == pytest.approx(0.0, abs=1e-12)
+    shifted = points + torch.tensor([1.0, 2.0])
+    # Along x every quantile moves by 1, along y by 2: (1² + 2²) / 2.
+    assert sliced_wasserstein_loss(shifted, points[0], axes).item() == pytest.approx(2.5, rel=1e-5)
+
+
+def test_sliced_wasserstein_ignores_order_and_compares_quantiles_across_counts():
+    points = torch.randn(1, 40, 3)
+    directions = random_directions(3, 16, torch.Generator().manual_seed(0))
+    shuffled = points[:, torch.randperm(40)]
+    assert sliced_wasserstein_loss(shuffled, points[0], directions).item() == pytest.approx(0.0, abs=1e-12)
+    doubled = torch.cat([points[0], points[0]])  # the same distribution, twice the samples
+    assert sliced_wasserstein_loss(points, doubled, directions).item() == pytest.approx(0.0, abs=1e-12)
+    # One distance per image of the batch.
+    far = torch.stack([points[0], points[0] + 3])
+    distances = sliced_wasserstein_loss(far, points[0], directions)
+    assert distances.shape == (2,) and distances[0] == 0 and distances[1] > 1
+
+
+def test_random_directions_are_unit_vectors():
+    directions = random_directions(5, 7, torch.Generator().manual_seed(1))
+    assert directions.shape == (5, 7)
+    assert torch.allclose(directions.norm(dim=0), torch.ones(7))
+
+
+def test_gram_distance_is_relative_per_layer():
+    features = {"a": torch.rand(1, 4, 6, 6), "b": torch.rand(1, 2, 3, 3)}
+    targets = mean_grams([features, features], ("a", "b"))
+    assert gram_distance(features, targets) == pytest.approx(0.0, abs=1e-12)
+    # Twice the features: every Gram is 4× its target, (4 − 1)² = 9 relative error per layer.
+    assert gram_distance({k: 2 * v for k, v in features.items()}, targets) == pytest.approx(9.0, rel=1e-5)

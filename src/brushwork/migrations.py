@@ -15,6 +15,9 @@ Schema history:
   ``random_backbones``, and backbones named ``imagenet`` and ``auto``.
 - model format 2 / checkpoint 2 (brushwork 0.4): one brushwork design (thumbnail
   normalisation, gated photo path, bilinear output) and Johnson's baseline.
+- model format 3 / checkpoint 3 (brushwork 0.5): the brushwork generator takes noise channels
+  (``noise_channels``; older files have none) and is trained with the sliced Wasserstein
+  objective (older checkpoints resume with it).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from typing import Any
 
 from brushwork.errors import BrushworkError
 
-MODEL_FORMAT_VERSION = 2
-CHECKPOINT_VERSION = 2
+MODEL_FORMAT_VERSION = 3
+CHECKPOINT_VERSION = 3
 READS_OLD_DESIGNS = "brushwork 0.3 reads it (pip install 'brushwork==0.3.*'); or train it again"
 
 # Design options of model format 1 and the only values brushwork 0.4 still runs; a missing key
@@ -34,6 +37,14 @@ _KEPT_DESIGN = {"norm": "thumbnail", "residual": "gated", "output_range": "clamp
 _MISSING_MEANT = {"norm": "none", "residual": "full", "output_range": "clamp", "output_stage": "shuffle",
                   "color_transfer": False, "per_style_blocks": False}  # fmt: skip
 _GENERATOR_FIELDS = ("arch", "channels", "res_blocks", "cond_dim", "photo_gain")
+
+
+def migrate_generator_v2(generator: dict[str, Any]) -> dict[str, Any]:
+    """A format-2 generator config as format 3: the brushwork generator had no noise input."""
+    generator = dict(generator)
+    if generator.get("arch", "brushwork") == "brushwork":
+        generator["noise_channels"] = 0
+    return generator
 
 
 def migrate_generator_v1(generator: dict[str, Any], source: str) -> dict[str, Any]:
@@ -70,6 +81,11 @@ def migrate_train_config_v1(values: dict[str, Any], source: str) -> dict[str, An
     return values
 
 
+def migrate_train_config_v2(values: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint-2 training config as checkpoint 3."""
+    return {**values, "generator": migrate_generator_v2(values.get("generator") or {})}
+
+
 def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> dict[str, Any]:
     """A model file's metadata, read at format `version`, as the current format."""
     if version > MODEL_FORMAT_VERSION:
@@ -84,6 +100,10 @@ def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> d
             info["train_config"] = migrate_train_config_v1(info["train_config"], source)
         except (BrushworkError, KeyError, TypeError):
             pass
+    if version < 3:
+        info["generator"] = migrate_generator_v2(info.get("generator") or {})
+        if isinstance(info.get("train_config"), dict):
+            info["train_config"] = migrate_train_config_v2(info["train_config"])
     info["format_version"] = MODEL_FORMAT_VERSION
     return info
 
@@ -94,4 +114,6 @@ def migrate_checkpoint_config(values: dict[str, Any], version: int, source: str)
         raise BrushworkError(f"{source}: checkpoint from a newer brushwork; upgrade brushwork")
     if version < 2:
         values = migrate_train_config_v1(values, source)
+    if version < 3:
+        values = migrate_train_config_v2(values)
     return values

@@ -33,7 +33,7 @@ from brushwork.evaluation.metrics import BLUR_SIGMA, color_pixels, color_swd, co
 from brushwork.files import atomic_write
 from brushwork.images import IMAGE_EXTENSIONS, find_images, load_image, save_image, shrink_to, tensor_to_pil
 from brushwork.inference.stylize import ImageStylizer
-from brushwork.perceptual.objective import PerceptualObjective
+from brushwork.perceptual.losses import content_loss, gram_distance, mean_grams
 from brushwork.perceptual.vgg import VGG_STYLE_LAYERS, VGGFeatures, imagenet_weights_available
 from brushwork.sheets import contact_sheet
 from brushwork.training.style_source import load_style
@@ -117,11 +117,13 @@ class StyleReference:
         self.judged_style = self.judge.style(images)
         self.pixels = color_pixels(images)
         self.patches = patch_descriptors(images)
-        eval_vgg = VGGFeatures(VGG_STYLE_LAYERS, backbone="random", random_seed=EVAL_SEED).to(device)
-        self.eval_objective = PerceptualObjective(eval_vgg, VGG_STYLE_LAYERS, [images], device)
-        self.imagenet = None  # the standard VGG losses, when its weights are present
-        if imagenet is not None:
-            self.imagenet = PerceptualObjective(imagenet, VGG_STYLE_LAYERS, [images], device, CONTENT_LAYER)
+        self.eval_vgg = VGGFeatures(VGG_STYLE_LAYERS, backbone="random", random_seed=EVAL_SEED).to(device)
+        with torch.no_grad():
+            self.eval_grams = mean_grams((self.eval_vgg(image.to(device)) for image in images), VGG_STYLE_LAYERS)
+            # The standard VGG losses, when its weights are present.
+            self.imagenet = imagenet
+            if imagenet is not None:
+                self.imagenet_grams = mean_grams((imagenet(image.to(device)) for image in images), VGG_STYLE_LAYERS)
         self.device = device
         self._photo_cache: dict[tuple[str, int], dict[str, float]] = {}
 
@@ -144,13 +146,14 @@ class StyleReference:
             "frechet_lite2": judged["frechet"],
             "color_swd": float(color_swd(image, self.pixels)),
             "patch_swd": float(patch_swd(image, self.patches)),
-            "gram_eval": self.eval_objective.style_distance(self.eval_objective.features(image.to(self.device))),
+            "gram_eval": gram_distance(self.eval_vgg(image.to(self.device)), self.eval_grams),
         }
         if self.imagenet is not None:
-            features = self.imagenet.features(image.to(self.device))
-            photo_content = self.imagenet.features(photo.to(self.device))[CONTENT_LAYER]
-            out["imagenet_style"] = self.imagenet.style_distance(features)
-            out["imagenet_content"] = float(self.imagenet.content(features, photo_content))  # relative, as in training
+            features = self.imagenet(image.to(self.device))
+            photo_content = self.imagenet(photo.to(self.device))[CONTENT_LAYER].float()
+            out["imagenet_style"] = gram_distance(features, self.imagenet_grams)
+            # Relative, as training's content term.
+            out["imagenet_content"] = float(content_loss(features[CONTENT_LAYER].float(), photo_content, photo_content.pow(2).mean()))
         return out
 
 

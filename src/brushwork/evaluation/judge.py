@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from brushwork.perceptual.efficientnet import EfficientNetFeatures
-from brushwork.perceptual.losses import gram_matrix, relative_layer_weights, style_loss
+from brushwork.perceptual.losses import gram_distance, mean_grams
 
 JUDGE_BACKBONE = "efficientnet-lite2"
 CONTENT_LAYERS = ("block3", "block4", "block5")  # 1/8, 1/16, 1/32
@@ -63,19 +63,9 @@ class Judge:
 
     def style(self, images: Iterable[Tensor]) -> "StyleStatistics":
         """The painting's (or collection's) Gram matrices and patch Gaussian."""
-        grams: dict[str, Tensor] = {}
-        patches = []
-        count = 0
-        for image in images:
-            features = self.features(image)
-            for layer in STYLE_LAYERS:
-                gram = gram_matrix(features[layer])
-                grams[layer] = grams[layer] + gram if layer in grams else gram
-            patches.append(_patch_descriptors(features[PATCH_LAYER]))
-            count += 1
-        if not count:
-            raise ValueError("no style images")
-        return StyleStatistics(self, {k: v / count for k, v in grams.items()}, _gaussian(torch.cat(patches)))
+        maps = [self.features(image) for image in images]
+        grams = mean_grams(maps, STYLE_LAYERS)
+        return StyleStatistics(self, grams, _gaussian(torch.cat([_patch_descriptors(m[PATCH_LAYER]) for m in maps])))
 
 
 class StyleStatistics:
@@ -83,15 +73,13 @@ class StyleStatistics:
 
     def __init__(self, judge: Judge, grams: dict[str, Tensor], gaussian: tuple[Tensor, Tensor]):
         self.judge, self.grams, self.gaussian = judge, grams, gaussian
-        self.layer_weights = relative_layer_weights(grams)
 
     @torch.no_grad()
     def distances(self, image: Tensor | dict[str, Tensor]) -> dict[str, float]:
         """{"gram": …, "frechet": …} of one 1×3×H×W image (or of its judge features)."""
         features = image if isinstance(image, dict) else self.judge.features(image)
-        grams = {layer: gram_matrix(features[layer]) for layer in STYLE_LAYERS}
         return {
-            "gram": float(style_loss(grams, self.grams, self.layer_weights)) / len(STYLE_LAYERS),
+            "gram": gram_distance(features, self.grams),
             "frechet": frechet_distance(_gaussian(_patch_descriptors(features[PATCH_LAYER])), self.gaussian),
         }
 

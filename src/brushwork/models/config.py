@@ -15,6 +15,9 @@ DEFAULT_CHANNELS = {"brushwork": 16, "johnson": 32}
 # scratch, 1 starts from the photo. Measured, 0.4 keeps more of the photo's colours early in
 # training, and most of them fade by the end (docs/bundled-styles.md, "What is still weak").
 PHOTO_GAIN = 0.4
+# Noise channels beside the photo at the generator's input (layers.pixel_noise): without them
+# the flat parts of a photo come out as a regular pattern.
+NOISE_CHANNELS = 4
 
 
 @dataclass
@@ -31,12 +34,16 @@ class GeneratorConfig:
     cond_dim: int = 0
     # brushwork only (a TOML research knob): start gain of the gated photo path; None: PHOTO_GAIN.
     photo_gain: float | None = None
+    # brushwork only: noise channels at the input (None: NOISE_CHANNELS; files older than
+    # model format 3 have none).
+    noise_channels: int | None = None
 
     def __post_init__(self) -> None:
         if self.channels == 0:
             self.channels = DEFAULT_CHANNELS.get(self.arch, 16)
-        if self.photo_gain is None and self.arch == "brushwork":
-            self.photo_gain = PHOTO_GAIN
+        if self.arch == "brushwork":
+            self.photo_gain = PHOTO_GAIN if self.photo_gain is None else self.photo_gain
+            self.noise_channels = NOISE_CHANNELS if self.noise_channels is None else self.noise_channels
 
     def validate(self) -> None:
         """Raise BrushworkError naming the first option that is out of range or does not apply."""
@@ -46,5 +53,9 @@ class GeneratorConfig:
             raise BrushworkError("generator channels must be >= 4 and res_blocks >= 0")
         if self.arch == "johnson" and self.photo_gain is not None:
             raise BrushworkError("generator.photo_gain is for the brushwork generator; Johnson's network has no photo path")
+        if self.arch == "johnson" and self.noise_channels is not None:
+            raise BrushworkError("generator.noise_channels is for the brushwork generator")
+        if self.noise_channels is not None and not 0 <= self.noise_channels <= 16:
+            raise BrushworkError(f"generator.noise_channels must be from 0 to 16 (got {self.noise_channels})")
         if self.photo_gain is not None and not 0 <= self.photo_gain <= 1:
             raise BrushworkError(f"generator.photo_gain must be in [0, 1] (got {self.photo_gain})")

@@ -12,6 +12,9 @@ Design choices, and why (measurements in docs/method.md):
   and under the pretrained loss network the generator spent that freedom on a fine diagonal
   hatching; bilinear enlargement cannot draw a 2-pixel period. The photo path still passes
   full-resolution detail.
+- Noise beside the photo at the input (``noise_channels``, layers.pixel_noise): a fixed
+  pseudo-random function of each 2×2 block's pixel bytes, so tiles still agree with the
+  whole image. Without it, flat areas (skies) came out as a regular pattern.
 - U-Net-style additive skips from the encoder give the decoder edges at 1/2 and 1/4
   resolution for free, so strokes follow the photo's contours.
 - Leaky ReLUs (slope 0.2): with plain ReLUs, about half of the first design's channels
@@ -43,7 +46,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from brushwork.models.config import GeneratorConfig
-from brushwork.models.layers import ConvLayer, NormStatistics, ResidualBlock, UpLayer, pad_to_multiple, straight_through_clamp
+from brushwork.models.layers import (
+    ConvLayer, NormStatistics, ResidualBlock, UpLayer, pad_to_multiple, pixel_noise, straight_through_clamp,
+)  # fmt: skip
 from brushwork.models.thumbnail import thumbnail as make_thumbnail
 
 # Input sides are padded to a multiple of this (pixel unshuffle, then two stride-2 convs).
@@ -69,7 +74,7 @@ class Generator(nn.Module):
         d = 2 * (self.config.cond_dim - 1) if self.config.cond_dim else 0  # the layers see [w, (S − 1)·w]
         self.encode = nn.ModuleList(
             [
-                ConvLayer(12, c, cond_dim=d),  # 1/2 (after pixel unshuffle)
+                ConvLayer(12 + self.config.noise_channels, c, cond_dim=d),  # 1/2 (after pixel unshuffle)
                 ConvLayer(c, 2 * c, stride=2, cond_dim=d),  # 1/4
                 ConvLayer(2 * c, 4 * c, stride=2, cond_dim=d),  # 1/8
             ]
@@ -108,10 +113,18 @@ class Generator(nn.Module):
             for name, p in self.named_parameters()
         }
 
+    def input_blocks(self, images: Tensor) -> Tensor:
+        """What the first layer sees: the 2×2 blocks of N×3×H×W images (H, W even) as 12
+        channels at half resolution, and the noise channels made from them."""
+        blocks = F.pixel_unshuffle(images, 2)
+        if not self.config.noise_channels:
+            return blocks
+        return torch.cat([blocks, pixel_noise(blocks, self.config.noise_channels).to(blocks.dtype)], dim=1)
+
     def paint(self, images: Tensor, cond: Tensor | None, stats: NormStatistics, gate: Tensor | None = None) -> Tensor:
         """The network proper; output padded to a multiple of 8."""
         x = pad_to_multiple(images, SIZE_MULTIPLE)
-        half = self.encode[0](F.pixel_unshuffle(x, 2), stats, cond)
+        half = self.encode[0](self.input_blocks(x), stats, cond)
         quarter = self.encode[1](half, stats, cond)
         features = self.encode[2](quarter, stats, cond)
         for block in self.blocks:

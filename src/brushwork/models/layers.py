@@ -118,6 +118,37 @@ class UpLayer(nn.Module):
         return self.layer(F.interpolate(x, scale_factor=2.0, mode="nearest"), stats, cond, add=skip)
 
 
+# Constants of a classic shader hash, frac(sin(p · a) · 43758.5453): a pseudo-random number from
+# a few values, reproducible on any machine and in any exported runtime (sin, floor, products).
+_HASH_SCALE = 43758.5453
+
+
+def pixel_noise(blocks: Tensor, channels: int) -> Tensor:
+    """Pseudo-random noise in [-1, 1) as a fixed function of each position's pixel bytes.
+
+    Args:
+        blocks: N×C×H×W pixels in [0, 1] (the generator's 2×2 blocks, pixel-unshuffled).
+        channels: noise channels wanted.
+    Returns:
+        N×channels×H×W float32.
+
+    Why: a deterministic generator fills flat areas (a clear sky) from nothing but the faint
+    variation in them, and what it draws there comes out periodic (a regular ~8 px pattern,
+    docs/method.md). Noise gives it something irregular to paint strokes from. Being a function
+    of the pixel bytes at each position, not of a seed or of the position, it is the same for
+    a tile as for the whole image, in every runtime, and a flat area stays flat.
+    """
+    c = blocks.shape[1]
+    rows = torch.arange(1, c + 1, dtype=torch.float32, device=blocks.device)[:, None]
+    cols = torch.arange(1, channels + 1, dtype=torch.float32, device=blocks.device)[None, :]
+    coefficients = torch.sin(12.9898 * rows + 78.233 * cols) * 10.0  # C×channels, fixed
+    quantised = torch.round(blocks.float() * 255.0)
+    # Elementwise products, not a matmul: autocast would run that in bfloat16 and change the bytes' sums.
+    phase = torch.stack([(quantised * coefficients[:, k, None, None]).sum(1) for k in range(channels)], dim=1)
+    value = torch.sin(phase) * _HASH_SCALE
+    return 2.0 * (value - torch.floor(value)) - 1.0
+
+
 def straight_through_clamp(x: Tensor) -> Tensor:
     """Forward: clamped to [0, 1]. Backward: identity, so a generator pushed into saturation
     (e.g. towards a painting's white paper) still gets gradients and recovers."""

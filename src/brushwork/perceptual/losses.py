@@ -3,7 +3,7 @@ together; the adversarial terms live with the discriminator, training/discrimina
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +49,65 @@ def gram_matrix(features: Tensor) -> Tensor:
     # N×HW×C: a view of the channels-last maps the feature network returns (no copy).
     flat = features.permute(0, 2, 3, 1).reshape(n, h * w, c)
     return torch.bmm(flat.transpose(1, 2), flat) / (c * h * w)
+
+
+def random_directions(channels: int, count: int, rng: torch.Generator | None = None) -> Tensor:
+    """`count` random unit vectors in `channels` dimensions (uniform on the sphere), C×K."""
+    directions = torch.randn(channels, count, generator=rng)
+    return directions / directions.norm(dim=0, keepdim=True)
+
+
+def sorted_projections(samples: Tensor, directions: Tensor) -> Tensor:
+    """Projections of feature vectors on directions, sorted: the 1-D distributions that
+    sliced Wasserstein distances compare.
+
+    Args:
+        samples: ...×M×C feature vectors; directions: C×K.
+    Returns:
+        ...×K×M, ascending along the last (contiguous) dimension, where sorting is fastest.
+    """
+    return torch.sort((samples @ directions.to(samples)).transpose(-1, -2), dim=-1).values
+
+
+def sliced_wasserstein_loss(samples: Tensor, target: Tensor, directions: Tensor) -> Tensor:
+    """Squared sliced Wasserstein-2 distance of each sample's feature distribution to a target's
+    (Heitz et al., CVPR 2021): along each direction, the mean squared difference of the sorted
+    projections, the target's taken at the sample's quantile levels (so the counts may differ).
+
+    Args:
+        samples: N×M×C, the feature vectors of N images (M positions each).
+        target: T×C, the target's feature vectors (e.g. every position of a painting's map).
+        directions: C×K unit vectors (:func:`random_directions`); a new draw each step
+            makes K directions cover the whole space over training.
+    Returns:
+        N, one distance per image.
+    """
+    projected, wanted = sorted_projections(samples, directions), sorted_projections(target.to(samples), directions)
+    m, t = projected.shape[-1], wanted.shape[-1]
+    levels = ((torch.arange(m, device=samples.device) + 0.5) * (t / m)).long()
+    return (projected - wanted[:, levels]).pow(2).mean(dim=(1, 2))
+
+
+def mean_grams(feature_maps: Iterable[Mapping[str, Tensor]], layers: Sequence[str]) -> dict[str, Tensor]:
+    """The mean Gram matrix per layer over several images' feature maps (1×C×H×W each):
+    layer -> 1×C×C float32. Evaluation's Gram distances compare outputs with these."""
+    sums: dict[str, Tensor] = {}
+    count = 0
+    for features in feature_maps:
+        for layer in layers:
+            gram = gram_matrix(features[layer].float())
+            sums[layer] = sums[layer] + gram if layer in sums else gram
+        count += 1
+    if not count:
+        raise ValueError("no style images")
+    return {layer: total / count for layer, total in sums.items()}
+
+
+def gram_distance(features: Mapping[str, Tensor], targets: Mapping[str, Tensor]) -> float:
+    """The relative Gram error of one image's maps to the targets, averaged over the layers
+    (each layer's squared error divided by its target's mean square; 0: the same statistics)."""
+    grams = {layer: gram_matrix(features[layer].float()) for layer in targets}
+    return float(style_loss(grams, targets, relative_layer_weights(targets))) / len(targets)
 
 
 def content_loss(features: Tensor, target: Tensor, scale: float | Tensor = 1.0) -> Tensor:

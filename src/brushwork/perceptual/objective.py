@@ -1,10 +1,19 @@
-"""The perceptual objective: content loss + Gram style loss under one frozen feature network.
+"""The perceptual objective: a content term and a distribution-matching style term under one
+frozen feature network.
 
-One definition, used by training (the generator's loss), per-image optimisation (the pixels'
-loss) and evaluation (the Gram distance of an output to the painting), so that "style loss"
-means the same number everywhere. Both terms are relative: the content error is divided by
-the photo features' mean square, each layer's Gram error by its target's, so the weights mean
-the same for every backbone, layer and painting.
+One definition, used by training (the generator's loss) and per-image optimisation (the
+pixels' loss), so that "style loss" means the same number in both.
+
+- Content: the relative MSE of the output's `content_layer` map against the photo's.
+- Style: at each style layer, the sliced Wasserstein distance (Heitz et al., CVPR 2021) between
+  the output's feature vectors and the painting's, and the same for its colours (the image
+  itself at half resolution, the ``pixels`` layer). A Gram matrix only asks the features to
+  correlate as the painting's do, and fine texture over the photo's own colours meets it
+  (docs/method.md, "The objective"); matching every marginal of the feature and colour
+  distributions asks for the painting's palette and its strokes, in the painting's proportions.
+- Calibration: each layer's distance is divided by that of the photos themselves
+  (:meth:`calibrate`), so every layer, and every painting, dark or pale, starts at 1: one set
+  of weights works for all of them.
 """
 
 from __future__ import annotations
@@ -12,33 +21,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from brushwork.perceptual.losses import content_loss, gram_matrix, relative_layer_weights, style_loss
+from brushwork.perceptual.losses import content_loss, random_directions, sliced_wasserstein_loss
+
+PIXELS = "pixels"  # the colour "layer": the image at half resolution
+# Weight of the colour layer beside the feature layers (1 each by default).
+COLOR_WEIGHT = 1.0
+# Directions per layer and evaluation; drawn anew each time, so over a run they cover the space.
+DIRECTIONS = 32
+# Feature vectors kept per layer of the style target (an even random subsample beyond that):
+# quantiles of 32k samples are those of the whole painting to well under the loss's noise.
+MAX_TARGET_SAMPLES = 32768
 
 
-@torch.no_grad()
-def mean_grams(network: nn.Module, images: Iterable[Tensor], layers: Sequence[str], device: torch.device | str) -> dict[str, Tensor]:
-    """Mean Gram matrix per layer over style images (1×3×H×W each): layer -> 1×C×C float32."""
-    sums: dict[str, Tensor] = {}
-    count = 0
-    for image in images:
-        features = network(image.to(device))
-        for layer in layers:
-            gram = gram_matrix(features[layer].float())
-            sums[layer] = sums[layer] + gram if layer in sums else gram
-        count += 1
-    if not count:
-        raise ValueError("no style images")
-    return {layer: total / count for layer, total in sums.items()}
+def _vectors(features: Tensor) -> Tensor:
+    """N×C×H×W -> N×(H·W)×C float32: one feature vector per position."""
+    n, c = features.shape[:2]
+    return features.float().reshape(n, c, -1).transpose(1, 2)
 
 
 class PerceptualObjective:
-    """Content and style terms against the Gram targets of one or several styles.
+    """Content and style terms against the feature distributions of one or several styles.
 
     ``network``: a frozen feature network (perceptual/features.py) returning at least
-    `content_layer` (if given) and `style_layers`. ``paintings``: per style, its image(s).
-    ``layer_weights``: the user's weight per style layer (default 1 each).
+    `content_layer` (if given) and `style_layers`. ``paintings``: per style, its image(s)
+    (1×3×H×W each). ``layer_weights``: the weight per style layer (default 1 each);
+    ``color_weight``: the colour layer's (0: no colour term).
     """
 
     def __init__(
@@ -49,25 +59,78 @@ class PerceptualObjective:
         device: torch.device | str,
         content_layer: str = "",
         layer_weights: Mapping[str, float] | None = None,
+        color_weight: float = COLOR_WEIGHT,
     ):
-        self.network, self.content_layer, self.style_layers = network, content_layer, tuple(style_layers)
-        self.targets = [mean_grams(network, images, self.style_layers, device) for images in paintings]
-        self.layer_weights = [relative_layer_weights(targets, layer_weights) for targets in self.targets]
+        self.network, self.content_layer = network, content_layer
+        self.weights = dict(layer_weights or dict.fromkeys(style_layers, 1.0))
+        if color_weight:
+            self.weights[PIXELS] = color_weight
+        self.targets = [self._target(images, device) for images in paintings]
+        self.scales = [dict.fromkeys(self.weights, 1.0) for _ in self.targets]
+
+    @torch.no_grad()
+    def _target(self, images: Iterable[Tensor], device: torch.device | str) -> dict[str, Tensor]:
+        """Layer -> T×C feature vectors of a style's images (a seeded subsample if many)."""
+        parts: dict[str, list[Tensor]] = {layer: [] for layer in self.weights}
+        for image in images:
+            features = self.features(image.to(device))
+            for layer in parts:
+                parts[layer].append(_vectors(features[layer])[0])
+        if not parts or not next(iter(parts.values())):
+            raise ValueError("no style images")
+        rng = torch.Generator().manual_seed(0)
+        target = {}
+        for layer, vectors in parts.items():
+            samples = torch.cat(vectors)
+            if len(samples) > MAX_TARGET_SAMPLES:
+                samples = samples[torch.randperm(len(samples), generator=rng)[:MAX_TARGET_SAMPLES].to(samples.device)]
+            target[layer] = samples
+        return target
 
     def features(self, images: Tensor) -> dict[str, Tensor]:
-        return self.network(images)
+        """The network's maps of N×3×H×W images, and their colours (the ``pixels`` layer)."""
+        return {**self.network(images), PIXELS: F.avg_pool2d(images.float(), 2)}
 
     def content(self, features: Mapping[str, Tensor], photo_content: Tensor) -> Tensor:
         """Relative content error of an output's features against the photo's `content_layer` map."""
         photo_content = photo_content.float()
         return content_loss(features[self.content_layer].float(), photo_content, photo_content.pow(2).mean().clamp_min(1e-12))
 
-    def style(self, features: Mapping[str, Tensor], style: int = 0, sample_weights: Tensor | None = None) -> Tensor:
-        """Weighted sum over the style layers of the relative Gram error to style `style`
-        (each sample's part weighted by `sample_weights`, training's strengths)."""
-        grams = {layer: gram_matrix(features[layer].float()) for layer in self.style_layers}
-        return style_loss(grams, self.targets[style], self.layer_weights[style], sample_weights)
+    def layer_distances(
+        self, features: Mapping[str, Tensor], style: int = 0, rng: torch.Generator | None = None
+    ) -> dict[str, Tensor]:
+        """Layer -> N calibrated distances (1: as far from the style as the calibration photos)."""
+        target, scales = self.targets[style], self.scales[style]
+        distances = {}
+        for layer in self.weights:
+            samples = _vectors(features[layer])
+            directions = random_directions(samples.shape[-1], DIRECTIONS, rng)
+            distances[layer] = sliced_wasserstein_loss(samples, target[layer], directions) / scales[layer]
+        return distances
 
-    def style_distance(self, features: Mapping[str, Tensor], style: int = 0) -> float:
-        """The style term averaged over layers: how evaluation reports a Gram distance."""
-        return float(self.style(features, style)) / len(self.style_layers)
+    def style(
+        self,
+        features: Mapping[str, Tensor],
+        style: int = 0,
+        sample_weights: Tensor | None = None,
+        rng: torch.Generator | None = None,
+    ) -> Tensor:
+        """Weighted sum over the layers of the mean calibrated distance to style `style`
+        (each sample's part weighted by `sample_weights`, training's strengths)."""
+        total = torch.zeros((), device=features[PIXELS].device)
+        for layer, distance in self.layer_distances(features, style, rng).items():
+            if sample_weights is not None:
+                distance = distance * sample_weights
+            total = total + self.weights[layer] * distance.mean()
+        return total
+
+    @torch.no_grad()
+    def calibrate(self, photos: Tensor, rng: torch.Generator | None = None) -> None:
+        """Make each layer's distance relative to that of `photos` (N×3×H×W, unstyled) to
+        each style: their mean distance becomes the unit."""
+        features = self.features(photos)
+        for style, scales in enumerate(self.scales):
+            for layer in scales:
+                scales[layer] = 1.0
+            for layer, distance in self.layer_distances(features, style, rng).items():
+                scales[layer] = max(float(distance.mean()), 1e-12)

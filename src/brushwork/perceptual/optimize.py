@@ -55,12 +55,12 @@ class StyleOptimizer(ImageStylizer):
         config = self.config
         self.objective = PerceptualObjective(self.vgg, config.style_layers, [paintings], self.device, config.content_layer)
 
-    def loss(self, image: Tensor, photo_content: Tensor) -> Tensor:
+    def loss(self, image: Tensor, photo_content: Tensor, rng: torch.Generator | None = None) -> Tensor:
         """The training objective for one image (1×3×H×W) against the photo's content features."""
         config = self.config
         features = self.objective.features(image)
         total = config.content_weight * self.objective.content(features, photo_content)
-        total = total + config.style_weight * self.objective.style(features)
+        total = total + config.style_weight * self.objective.style(features, rng=rng)
         if config.tv_weight:
             total = total + config.tv_weight * total_variation_loss(image)
         return total
@@ -82,6 +82,9 @@ class StyleOptimizer(ImageStylizer):
             if self.paintings is not None:
                 self._set_style(match_colors(self.paintings, photo))
             photo_content = self.vgg(photo)[config.content_layer]
+        # The style distances in units of this photo's own (objective.py), as training's are in its photos'.
+        rng = torch.Generator().manual_seed(0)
+        self.objective.calibrate(photo, rng)
         image = photo.clone(memory_format=torch.contiguous_format).requires_grad_(True)
         if config.optimizer == "lbfgs":
             optimizer = torch.optim.LBFGS([image], lr=config.lr or 1.0, max_iter=1, history_size=50)
@@ -91,7 +94,7 @@ class StyleOptimizer(ImageStylizer):
 
         def closure() -> Tensor:
             optimizer.zero_grad(set_to_none=True)
-            total = self.loss(image, photo_content)
+            total = self.loss(image, photo_content, rng)
             total.backward()
             return total
 

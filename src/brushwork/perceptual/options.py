@@ -10,8 +10,8 @@ from brushwork.errors import BrushworkError
 
 BACKBONES = ("efficientnet-lite0", "vgg19", "random")
 DEFAULT_BACKBONE = "efficientnet-lite0"
-CONTENT_WEIGHT = 4.0
-STYLE_WEIGHT = 20.0
+CONTENT_WEIGHT = 1.0
+STYLE_WEIGHT = 1.0
 STYLE_SIZE = 512  # longer side of a single painting when its Gram target is taken
 
 

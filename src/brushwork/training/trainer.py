@@ -38,6 +38,8 @@ from brushwork.training.interrupt import StepBoundaryInterrupt, StoppedMidStep
 from brushwork.training.style_source import StyleSource, load_style
 
 SAMPLE_PHOTOS = 4
+CALIBRATION_PHOTOS = 8  # training crops whose style distances are the objective's units
+CALIBRATION_SEED = 7919  # their draw's seed, offset from the run's
 SAMPLE_SIZE = 256
 
 
@@ -90,6 +92,9 @@ class Trainer:
             self.vgg, config.style_layers, style_images, self.device, config.content_layer,
             dict(zip(config.style_layers, config.style_layer_weights)),
         )  # fmt: skip
+        # Each style layer's distance in units of the photos' own (objective.py), measured on a
+        # fixed, seeded batch of training crops: a resumed run gets the same units.
+        calibration = self.content.sample(CALIBRATION_PHOTOS, torch.Generator().manual_seed(config.seed + CALIBRATION_SEED))
         self.generator = build_generator(config.generator).to(self.device)
         # One discriminator per style: each tells its own paintings from the outputs meant to look like them.
         discriminators = [MultiScaleDiscriminator() for _ in self.styles]
@@ -98,6 +103,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
         self.bf16 = resolve_precision(config.precision, self.device) == "bf16"
+        self.objective.calibrate(calibration.to(self.device), torch.Generator().manual_seed(config.seed))
         self.step = 0
         self.elapsed = 0.0
         self.history: list[dict[str, float]] = []
@@ -150,11 +156,11 @@ class Trainer:
         with self.autocast():
             with torch.no_grad():
                 photo_content = self.vgg(seen_photos)[config.content_layer]
-            features = self.vgg(seen_stylized)
+            features = self.objective.features(seen_stylized)
         # Losses in float32 whatever precision the feature network ran in (objective.py).
         losses = {
             "content": self.objective.content(features, photo_content),
-            "style": self.objective.style(features, style, strengths),
+            "style": self.objective.style(features, style, strengths, rng),
         }
         total = config.content_weight * losses["content"] + config.style_weight * losses["style"]
         if config.tv_weight:
