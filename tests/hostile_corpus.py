@@ -69,7 +69,7 @@ def png_bytes(width: int, height: int, depth: int, color: int, rows: bytes | Non
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
 
 
-def _jpeg_claiming(width: int, height: int) -> bytes:
+def jpeg_claiming(width: int, height: int) -> bytes:
     """A small JPEG whose frame header (SOF0) claims another size."""
     data = bytearray(encode(picture(16, 16), "JPEG"))
     sof = data.index(b"\xff\xc0")
@@ -88,7 +88,7 @@ def _huge_headers() -> dict[str, bytes]:
     tiff = bytearray(encode(picture(4, 4), "TIFF"))
     return {
         "huge_png.png": png_bytes(100_000, 100_000, 8, 2, rows=b"\0" * 4),
-        "huge_jpeg.jpg": _jpeg_claiming(65_000, 65_000),
+        "huge_jpeg.jpg": jpeg_claiming(65_000, 65_000),
         "huge_bmp.bmp": bytes(bmp),
         "huge_gif_named.png": bytes(gif),
         "huge_webp.webp": bytes(webp),
@@ -204,7 +204,7 @@ def _mangled(rng: random.Random) -> dict[str, tuple[bytes, str]]:
         for fraction in (0.02, 0.3, 0.6, 0.95):
             out[f"truncated_{int(fraction * 100)}pct.{ext}"] = (data[: max(1, int(len(data) * fraction))], "truncated")
         out[f"truncated_last_byte.{ext}"] = (data[:-1], "truncated")
-        for i in range(12):
+        for i in range(16):
             flipped = bytearray(data)
             for _ in range(1 + i):
                 at = rng.randrange(len(flipped))

@@ -54,7 +54,7 @@ def _assert_clean(code, err, verdict):
 def test_corpus_covers_the_kinds_the_issue_lists(corpus):
     root, entries = corpus
     kinds = {entry.kind for entry in entries}
-    assert len(entries) >= 200
+    assert len([e for e in entries if e.expect != "ignored"]) >= 200
     assert {"truncated", "bit-flipped", "zero-byte", "not an image", "huge header", "decompression bomb",
             "broken exif", "unicode name", "symlink loop", "symlink to a folder", "unreadable"} <= kinds  # fmt: skip
     names = {entry.path.name for entry in entries}
@@ -105,7 +105,7 @@ def test_train_with_the_corpus_as_a_style_collection(corpus, tmp_path):
     for i in range(3):
         picture(48, 40, seed=i).save(photos / f"p{i}.png")
     code, err = run(_train_args(tmp_path, photos, root))
-    verdict = judge(entries, err, None)
+    verdict = judge(relaxed(entries, TINY), err, None)  # paintings under 32 px are skipped by name
     _assert_clean(code, err, verdict)
     assert (tmp_path / "model.safetensors").is_file() and verdict.named >= 40
 
