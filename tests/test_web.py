@@ -150,3 +150,30 @@ def test_stylize_upload_towards_an_uploaded_painting(studio, tmp_path):
     assert Image.open(result.download).size == (64, 53) and "(optimised)" in result.message
     with pytest.raises(BrushworkError, match="upload a painting"):
         stylize_upload(StylizeRequest(photo=str(photo), style=PAINTING_CHOICE), library, settings)
+
+
+@pytest.mark.slow  # a real server process: Gradio's import and start-up take most of 20 s on a busy machine
+def test_serve_command_answers_on_loopback_and_stops_on_ctrl_c(tmp_path):
+    pytest.importorskip("gradio", reason="gradio is not installed (pip install -e '.[web]')")
+    import signal
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "brushwork", "serve", "--port", str(port), "--models", str(tmp_path / "m")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline, page = time.monotonic() + 90, ""
+        while time.monotonic() < deadline and not page:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert "brushwork studio" in page
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+    assert f"brushwork studio on http://127.0.0.1:{port}" in out and "Traceback" not in err
+    assert (tmp_path / "m" / ".studio" / "jobs").is_dir()

@@ -200,5 +200,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     settings = StudioSettings(models_dir=args.models, photos_dir=args.photos, host=args.host, port=args.port)
     print(f"brushwork studio on http://{args.host}:{args.port} (styles in {settings.models_dir}); Ctrl-C stops it")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print("brushwork: warning: the studio has no login; anyone who can reach this address can use it", file=sys.stderr)
     launch(settings)
     return 0
