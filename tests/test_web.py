@@ -177,3 +177,20 @@ def test_serve_command_answers_on_loopback_and_stops_on_ctrl_c(tmp_path):
         out, err = server.communicate(timeout=60)
     assert f"brushwork studio on http://127.0.0.1:{port}" in out and "Traceback" not in err
     assert (tmp_path / "m" / ".studio" / "jobs").is_dir()
+
+
+def test_training_on_the_server_photo_folder(studio, tmp_path):
+    settings, library = studio
+    painting = str(make_photo(tmp_path / "painting.png", size=(64, 64), seed=5))
+    request = TrainRequest(name="server_photos", paintings=[painting], use_server_photos=True, iterations=5000, crop=32,
+                           backbone="random")  # fmt: skip
+    queue = JobQueue(settings.jobs_dir)
+    try:
+        with pytest.raises(BrushworkError, match="no photo folder"):
+            start_training(request, queue, library, settings)
+        settings.photos_dir = tmp_path  # as --photos DIR gives it
+        job = start_training(request, queue, library, settings)
+        assert job.request["config"]["content"] == str(tmp_path) and not (job.folder / "photos").exists()
+        queue.cancel(job.id)
+    finally:
+        queue.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import warnings
 from collections.abc import Callable
 
 from brushwork.errors import BrushworkError, describe
@@ -26,9 +25,7 @@ def report_errors(failed: Callable[[str], tuple]) -> Callable:
         @functools.wraps(handler)
         def wrapper(*args, **kwargs):
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # a handler that wants warnings records them itself
-                    return handler(*args, **kwargs)
+                return handler(*args, **kwargs)
             except BrushworkError as exc:
                 return failed(refusal(str(exc)))
             except Exception as exc:  # a bug: the user gets one line, the log the traceback
