@@ -112,6 +112,7 @@ def _pytest(test_file: str) -> str:
 
 def _memory_worker(*args: str) -> None:
     """Child process: `brushwork stylize ARGS`, or with --decode-only just decode one photo."""
+    imported = _peak_mib()
     start = time.perf_counter()
     if args[0] == "--decode-only":
         from brushwork.errors import BrushworkError
@@ -126,7 +127,7 @@ def _memory_worker(*args: str) -> None:
         from brushwork.cli import main
 
         result = {"code": main(["stylize", *args, "--quiet"])}
-    print(json.dumps({**result, "seconds": time.perf_counter() - start, "peak_mib": _peak_mib()}))
+    print(json.dumps({**result, "seconds": time.perf_counter() - start, "peak_mib": _peak_mib(), "import_mib": imported}))
 
 
 def _measure(*args: str) -> dict:
@@ -152,7 +153,7 @@ def _memory(work: Path, model: Path, width: int, height: int, count: int) -> dic
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--memory-worker", nargs="+", help=argparse.SUPPRESS)
+    p.add_argument("--memory-worker", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.memory_worker:
         return _memory_worker(*args.memory_worker)
@@ -183,7 +184,9 @@ def main() -> None:
     problems = [f"{name}: {problem}" for name, *_, v in corpus for problem in v.problems]
     rows = "\n".join(f"| `{name}` | {files} ({kinds} kinds) | {v.written if name not in ('train --content', 'train --style') else 'model written'} "
                       f"| {v.named} | {v.tracebacks} | {len(v.problems)} |" for name, files, kinds, v in corpus)  # fmt: skip
-    mem = "\n".join(f"| {name} | {m['peak_mib']:.0f} | {m['seconds']:.1f} |" for name, m in memory.items())
+    imported = memory["decode one photo"]["import_mib"]
+    mem = f"| Python, PyTorch and brushwork imported, nothing read | {imported:.0f} | |\n" + "\n".join(
+        f"| {name} | {m['peak_mib']:.0f} | {m['seconds']:.1f} |" for name, m in memory.items())  # fmt: skip
     text = f"""
 ## Reliability
 
