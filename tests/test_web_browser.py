@@ -18,9 +18,11 @@ from .conftest import make_photo
 from .web_uploads import TEST_MEGAPIXELS, TEST_UPLOAD_MB, bad_uploads
 
 CHROMIUM = "/usr/bin/chromium"
-# Root runs Chromium only without its sandbox; the rest keeps it from calling home.
+# Root runs Chromium only without its sandbox; the next ones keep it from calling home; the
+# last two give it a synthetic camera that needs no permission prompt (the webcam test).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+                 "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
+                 "--use-fake-ui-for-media-stream"]  # fmt: skip
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "docs" / "images" / "web"
 PHOTO = REPO / "examples" / "photo.jpg"  # a real photo, so the screenshots show what the studio does
@@ -72,7 +74,7 @@ def browser():
 @pytest.fixture
 def page(browser, studio):
     settings, _ = studio
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True, permissions=["camera"])
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"http://127.0.0.1:{settings.port}/")
     page.wait_for_selector("#stylize-button")
@@ -142,6 +144,16 @@ def test_drawn_mask_stylizes_only_under_the_stroke(page, tmp_path):
         changed = np.abs(np.asarray(result, dtype=np.int16) - np.asarray(original.convert("RGB"), dtype=np.int16)).max(axis=2) > 0
     assert 0.001 < changed.mean() < 0.2  # a brush stroke's worth of pixels, not the whole photo
     assert not changed[:40].any() and not changed[-40:].any()  # far from the stroke: the photo's bytes
+
+
+def test_webcam_snapshot_is_stylized(page):
+    page.get_by_text("or take a webcam snapshot").click()
+    page.get_by_role("button", name="Click to Access Webcam").click()
+    page.get_by_role("button", name="capture photo").click()
+    assert "ready" in wait_for_text(page, "#stylize-status", "ready", "Refused")
+    page.click("#stylize-button")
+    assert "with starry_night" in wait_for_text(page, "#stylize-status", "Stylized", "Refused")
+    page.wait_for_selector("#download a.download-link")
 
 
 @pytest.mark.parametrize("case", ["non-image", "truncated", "over-limit", "renamed"])

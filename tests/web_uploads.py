@@ -7,8 +7,8 @@ from PIL import Image
 
 from .conftest import make_photo
 
-# The limits the tests' studio runs with (a 1-megapixel image is already too large).
-TEST_MEGAPIXELS = 1.0
+# The limits the tests' studio runs with (Chromium's fake webcam gives 1920×1440, 2.8 MP).
+TEST_MEGAPIXELS = 4.0
 TEST_UPLOAD_MB = 1.0
 
 
@@ -20,12 +20,12 @@ def bad_uploads(folder: Path) -> dict[str, tuple[Path, str]]:
     whole = make_photo(folder / "whole.jpg", size=(300, 200))
     truncated = folder / "truncated.jpg"
     truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    large = make_photo(folder / "large.png", size=(1200, 1000))
+    large = make_photo(folder / "large.jpg", size=(2400, 1800))  # smooth, so its bytes stay under the byte limit
     gif = folder / "animation.jpg"
     Image.new("RGB", (40, 30), (200, 30, 30)).save(gif, format="GIF")
     return {
         "non-image": (text, "notes.jpg: not an image file"),
         "truncated": (truncated, "truncated.jpg: file is truncated or corrupt"),
-        "over-limit": (large, "large.png: 1200×1000 is 1.2 megapixels, over this server's limit"),
+        "over-limit": (large, "large.jpg: 2400×1800 is 4.3 megapixels, over this server's limit of 4"),
         "renamed": (gif, "animation.jpg: its content is a GIF file"),
     }
