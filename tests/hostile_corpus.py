@@ -103,7 +103,7 @@ def _tiff_claiming(data: bytes, side: int) -> bytes:
     (count,) = struct.unpack("<H", out[ifd : ifd + 2])
     for i in range(count):
         at = ifd + 2 + 12 * i
-        tag, kind = struct.unpack("<HH", out[at : at + 4])
+        (tag,) = struct.unpack("<H", out[at : at + 2])
         if tag in (256, 257):
             out[at + 2 : at + 12] = struct.pack("<HII", 4, 1, side)  # LONG
     return bytes(out)
