@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 
 # Set before Gradio is imported: it reads them at import. The studio must work offline.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -19,6 +20,7 @@ from brushwork.web.library import StyleLibrary  # noqa: E402
 from brushwork.web.settings import StudioSettings  # noqa: E402
 
 REFRESH_S = 1.0  # how often an open page polls the training jobs and the style list
+CACHE_AGE_S = 3600  # Gradio's copies of uploads and results are deleted after an hour
 # System fonts: Gradio's default theme would fetch Google Fonts, which a local app must not need.
 THEME = gr.themes.Default(font=[gr.themes.Font("system-ui"), gr.themes.Font("sans-serif")],
                           font_mono=[gr.themes.Font("ui-monospace"), gr.themes.Font("monospace")])  # fmt: skip
@@ -28,7 +30,7 @@ def build_app(settings: StudioSettings) -> tuple[gr.Blocks, JobQueue]:
     """The page and the training queue behind it (call ``queue.close()`` when done)."""
     library = StyleLibrary(settings.models_dir)
     queue = JobQueue(settings.jobs_dir)
-    with gr.Blocks(title="brushwork studio", analytics_enabled=False) as demo:
+    with gr.Blocks(title="brushwork studio", analytics_enabled=False, delete_cache=(CACHE_AGE_S // 6, CACHE_AGE_S)) as demo:
         gr.Markdown(f"## brushwork studio {__version__}\nStylize photos, train a style from a painting, manage styles.")
         timer = gr.Timer(REFRESH_S)
         with gr.Tabs():
@@ -70,4 +72,6 @@ def launch(settings: StudioSettings, block: bool = True) -> tuple[gr.Blocks, Job
     )  # fmt: skip
     if block:
         queue.close()
+        if settings.outputs_are_temporary:
+            shutil.rmtree(settings.outputs_dir, ignore_errors=True)
     return demo, queue

@@ -51,6 +51,7 @@ class StudioSettings:
         if self.models_dir.exists() and not self.models_dir.is_dir():
             raise BrushworkError(f"--models {self.models_dir}: not a folder")
         self.models_dir.mkdir(parents=True, exist_ok=True)
+        self.outputs_are_temporary = self.outputs_dir is None  # then `brushwork serve` removes it when it stops
         self.outputs_dir = Path(self.outputs_dir or tempfile.mkdtemp(prefix="brushwork-studio-")).resolve()
         self.outputs_dir.mkdir(parents=True, exist_ok=True)
 
