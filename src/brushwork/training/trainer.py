@@ -223,7 +223,10 @@ class Trainer:
             raise BrushworkError(f"interrupted twice, during step {self.step + 1}; {self._kept_checkpoint()}") from None
         except KeyboardInterrupt:
             bar.close()
-            path = self.save_checkpoint()
+            try:
+                path = self.save_checkpoint()
+            except KeyboardInterrupt:  # a second Ctrl-C while saving: the half-written file is dropped
+                raise BrushworkError(f"interrupted twice, while saving step {self.step}; {self._kept_checkpoint()}") from None
             raise BrushworkError(
                 f"interrupted at step {self.step}; checkpoint saved to {path} (continue with --resume {path})"
             ) from None
