@@ -107,10 +107,10 @@ def stylize_upload(request: StylizeRequest, library: StyleLibrary, settings: Stu
     photo = open_upload(request.photo, settings.limits)
     stylizer = _stylizer(request, library, settings)
     folder = result_folder(settings)
-    if request.mask is not None:
-        stylizer = _masked(stylizer, request.mask, photo.size, request.feather, folder)
     if request.style == PAINTING_CHOICE:  # optimisation runs at its own size, like the CLI's --optimize
         photo = preview(photo, int(request.size)) if max(photo.size) > request.size else photo
+    if request.mask is not None:
+        stylizer = _masked(stylizer, request.mask, photo.size, request.feather, folder)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
