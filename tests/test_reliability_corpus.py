@@ -84,7 +84,7 @@ def test_optimize_folder_run_over_a_sample_of_the_corpus(corpus, tmp_path):
                      "--steps", "1", "--size", "32", "--backbone", "random", "--device", "cpu", "--quiet"])  # fmt: skip
     verdict = judge(relaxed(entries, TINY), err, mirrored(root, out))  # tiny photos are refused by name
     _assert_clean(code, err, verdict)
-    assert verdict.written >= 20
+    assert verdict.written >= 15
 
 
 @pytest.mark.slow
