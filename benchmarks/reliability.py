@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -229,7 +230,8 @@ loader and model reader, random bytes, mutated valid files, arbitrary metadata; 
 tracebacks {tracebacks}, wrong outcomes {len(problems)}, kills survived {killed.kills}, bytes lost 0.
 
 Peak memory (Linux VmHWM of the whole process) of `brushwork stylize` with the bundled style on
-{width}×{height} JPEGs, tiled automatically, beside decoding one such photo alone:
+{width}×{height} JPEGs, tiled automatically, beside decoding one such photo alone (wall times with a
+load average of {os.getloadavg()[0]:.1f} on the machine at the end):
 
 | run | peak RSS MiB | wall s |
 |---|---|---|
