@@ -113,7 +113,7 @@ def test_train_with_the_corpus_as_a_style_collection(corpus, tmp_path):
 @pytest.mark.slow
 def test_evaluate_over_a_sample_of_the_corpus(corpus, tiny_model, tmp_path):
     root, entries = corpus
-    entries = sample(entries, per_kind=2)  # the judge network makes evaluate the slowest command
+    entries = sample(entries, per_kind=1)  # the judge network makes evaluate the slowest command
     picture(64, 64).save(tmp_path / "painting.png")
     report = tmp_path / "report"
     code, err = run(["evaluate", "--model", str(tiny_model), "--content", str(root), "--style",
@@ -121,4 +121,4 @@ def test_evaluate_over_a_sample_of_the_corpus(corpus, tiny_model, tmp_path):
                      "--metric-size", "64", "--device", "cpu", "--quiet"])  # fmt: skip
     verdict = judge(relaxed(entries, TINY), err, mirrored(root, report / "outputs", ".png"))
     _assert_clean(code, err, verdict)
-    assert verdict.written >= 10
+    assert verdict.written >= 5
