@@ -147,6 +147,7 @@ def main() -> None:
         args.photos, args.optimize_photos, args.optimize_steps, args.max_size, args.rounds = 2, 1, 2, 48, 1
         sizes = (64,)
         args.sheet = work / "sheet.jpg"
+        args.train = [str(style)]  # the training path too, tiny
     else:
         val = DATA / "content" / "val"
         models = {}

@@ -214,6 +214,9 @@ def test_learning_rate_warms_up_then_decays_to_its_final_fraction():
 def test_checkpoints_of_format_1_resume_with_their_schedule_and_old_designs_are_refused(config, tmp_path):
     import json
 
+    import dataclasses
+
+    from brushwork.migrations import CHECKPOINT_VERSION
     from brushwork.training.checkpoint import checkpoint_config
 
     old = config.to_dict()  # as brushwork 0.3 wrote it
@@ -224,14 +227,15 @@ def test_checkpoints_of_format_1_resume_with_their_schedule_and_old_designs_are_
     torch.save({"brushwork_checkpoint": 1, "config": json.dumps(old)}, tmp_path / "old.pt")
     values = checkpoint_config(tmp_path / "old.pt")
     assert values["lr_final"] == 1.0 and "palette_weight" not in values and "random_backbones" not in values
-    assert TrainConfig.from_dict(values).generator == config.generator
+    # Checkpoints before format 3 had a generator without noise channels, and resume as such.
+    assert TrainConfig.from_dict(values).generator == dataclasses.replace(config.generator, noise_channels=0)
     for change, message in (({"palette_weight": 300.0}, "palette loss"), ({"random_backbones": 3}, "several random"),
                             ({"generator": {**old["generator"], "norm": "none"}}, "norm none"),
                             ({"generator": {"arch": "brushwork"}}, "brushwork 0.1")):  # fmt: skip
         torch.save({"brushwork_checkpoint": 1, "config": json.dumps({**old, **change})}, tmp_path / "older.pt")
         with pytest.raises(BrushworkError, match=f"older.pt: .*{message}.*brushwork 0.3 reads it"):
             checkpoint_config(tmp_path / "older.pt")
-    torch.save({"brushwork_checkpoint": 3, "config": json.dumps(values)}, tmp_path / "newer.pt")
+    torch.save({"brushwork_checkpoint": CHECKPOINT_VERSION + 1, "config": json.dumps(values)}, tmp_path / "newer.pt")
     with pytest.raises(BrushworkError, match="newer brushwork"):
         checkpoint_config(tmp_path / "newer.pt")
 

@@ -186,18 +186,31 @@ def _decode(
     return img if target is None else img.resize(target, Image.Resampling.LANCZOS)
 
 
-def open_image(path: str | os.PathLike[str], max_size: int | None = None) -> Image.Image:
+def check_image_header(path: str | os.PathLike[str]) -> None:
+    """Parse only the header of an image file, with the checks of :func:`open_image`: a
+    cheap way to list the unreadable files of a folder before decoding any.
+
+    Raises:
+        ImageFileError: missing, empty, non-image, over the pixel limit.
+    """
+    path = Path(path)
+    with _reading(path), _open_lazy(path):
+        pass
+
+
+def open_image(path: str | os.PathLike[str], max_size: int | None = None, min_short: int | None = None) -> Image.Image:
     """Fully decode an image file into a PIL image of mode "RGB" or "RGBA".
 
     EXIF orientation is applied; other modes are converted (16-bit and float grey are
     rescaled, palettes with transparency become "RGBA"). With ``max_size`` the longer
-    side is downsized to at most ``max_size`` pixels (never upsized).
+    side is downsized to at most ``max_size`` pixels, else with ``min_short`` the shorter
+    side to at most ``min_short`` (never upsized).
 
     Raises:
         ImageFileError: (a BrushworkError) missing, empty, non-image, corrupt,
             truncated or oversized file.
     """
-    return _decode(path, max_long=max_size)
+    return _decode(path, max_long=max_size, min_short=min_short)
 
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:

@@ -89,10 +89,3 @@ def condition(metadata: dict[str, Any], strength: float = 1.0, mix: dict[str, fl
     if not is_conditioned(metadata):
         return None
     return torch.tensor([[strength, *weights]], dtype=torch.float32)
-
-
-def training_condition(strengths: Tensor, style: int, n_styles: int) -> Tensor:
-    """N×(K+1) vectors for training: each sample's strength, and style `style` one-hot."""
-    weights = torch.zeros(len(strengths), n_styles, device=strengths.device)
-    weights[:, style] = 1
-    return torch.cat([strengths[:, None], weights], dim=1)

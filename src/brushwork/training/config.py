@@ -32,7 +32,7 @@ FLAGS = (
 @dataclass
 class TrainConfig:
     """Everything `brushwork train` needs. Field names are the TOML keys; the CLI has flags
-    for the common ones (cli/parser.py, TRAIN_FLAGS)."""
+    for the common ones (FLAGS below; cli/parser.py adds them)."""
 
     content: str = ""
     # Each a painting or a folder of an artist's paintings, optionally named: "NAME=PATH".

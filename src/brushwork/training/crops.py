@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from brushwork.errors import BrushworkError
-from brushwork.images import ImageFileError, _decode, _open_lazy, _reading
+from brushwork.images import ImageFileError, check_image_header, open_image
 
 
 class RandomCrops:
@@ -49,8 +49,7 @@ class RandomCrops:
         self._pool: list[Path] = []
         for path in self._given:
             try:
-                with _reading(path), _open_lazy(path):
-                    pass  # the header parsed; decoding waits until the image is drawn
+                check_image_header(path)  # decoding waits until the image is drawn
             except ImageFileError as exc:
                 self.skipped.append((path, exc.reason))
             else:
@@ -81,7 +80,7 @@ class RandomCrops:
         cached = self._cache.get(path)
         if cached is not None:
             return cached
-        img = _decode(path, min_short=self.short_side[1]).convert("RGB")
+        img = open_image(path, min_short=self.short_side[1]).convert("RGB")
         pixels = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).contiguous()
         size = pixels.numel() * pixels.element_size()
         if self._cached_bytes + size <= self.cache_bytes:

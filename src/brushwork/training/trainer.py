@@ -23,7 +23,6 @@ from tqdm.auto import tqdm
 from brushwork.devices import pick_device
 from brushwork.errors import BrushworkError, describe
 from brushwork.images import find_images, load_image, save_image
-from brushwork.inference.conditioning import training_condition
 from brushwork.inference.modelfile import save_model
 from brushwork.models import build_generator
 from brushwork.perceptual.features import feature_network
@@ -56,6 +55,14 @@ class TrainResult:
 def step_generator(seed: int, step: int) -> torch.Generator:
     """The RNG for one training step: a pure function of (seed, step)."""
     return torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+
+def training_condition(strengths: Tensor, style: int, n_styles: int) -> Tensor:
+    """N×(K+1) conditioning vectors (inference/conditioning.py's layout): each sample's
+    strength, and style `style` one-hot."""
+    weights = torch.zeros(len(strengths), n_styles, device=strengths.device)
+    weights[:, style] = 1
+    return torch.cat([strengths[:, None], weights], dim=1)
 
 
 def off_strength_count(batch_size: int) -> int:
