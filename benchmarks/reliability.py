@@ -182,8 +182,9 @@ def main() -> None:
             disk, fuzz = _pytest("test_reliability_disk.py"), _pytest("test_reliability_fuzz.py")
         memory = _memory(work, resolve_model(DEFAULT_STYLE), width, height, count)
     tracebacks = sum(v.tracebacks for *_, v in corpus) + models["tracebacks"]
+    tracebacks += sum("Traceback" in err for err in (once[1], twice[1]))
     problems = [f"{name}: {problem}" for name, *_, v in corpus for problem in v.problems]
-    rows = "\n".join(f"| `{name}` | {files} ({kinds} kinds) | {v.written if name not in ('train --content', 'train --style') else 'model written'} "
+    rows = "\n".join(f"| `{name}` | {v.tried} ({kinds} kinds) | {v.written if name not in ('train --content', 'train --style') else 'model written'} "
                       f"| {v.named} | {v.tracebacks} | {len(v.problems)} |" for name, files, kinds, v in corpus)  # fmt: skip
     imported = memory["decode one photo"]["import_mib"]
     mem = f"| Python, PyTorch and brushwork imported, nothing read | {imported:.0f} | |\n" + "\n".join(
@@ -205,7 +206,7 @@ A bit-flipped file may still decode (then it is written); every other file has o
 |---|---|---|---|---|---|
 {rows}
 
-Model files ({models['files']} of {models['kinds']} kinds: truncated, wrong magic, a header claiming a
+Model files ({models['files']} files of {models['kinds']} kinds: truncated, wrong magic, a header claiming a
 huge tensor, wrong shape and dtype, NaN weights, metadata not JSON, a future format version, a
 pickle that would run code, a zip, ...) through `brushwork stylize`: {models['refused']} refused in one
 line naming the file, {models['loaded']} loaded (a valid one and one in float16).
@@ -217,7 +218,7 @@ times at random moments ({killed.during_write} while a checkpoint was being writ
 ({killed.checkpoints_loaded} loads); the finished model is {'bit-identical to' if killed.identical else 'DIFFERENT from'}
 an uninterrupted run of the same seed. One Ctrl-C: exit {once[0]}, checkpoint at step {once[2]},
 resumed {'bit-identical' if once_exact else 'DIFFERENT'}. Two Ctrl-Cs: exit {twice[0]}
-(`{twice[1].strip()}`), the checkpoint on disk loaded and resumed {'bit-identical' if twice_exact else 'DIFFERENT'}.
+(`{twice[1].strip().splitlines()[0] if twice[1].strip() else ''}`; {len(twice[1].strip().splitlines())} line(s) of stderr), the checkpoint on disk loaded and resumed {'bit-identical' if twice_exact else 'DIFFERENT'}.
 
 Full disk (a 512 KiB tmpfs) and read-only folder, writing a model, a checkpoint and a stylized image
 over earlier ones (tests/test_reliability_disk.py): {disk}; each write refused in one line, the
@@ -225,7 +226,7 @@ earlier files byte-identical (bytes lost: 0). Fuzzing (tests/test_reliability_fu
 loader and model reader, random bytes, mutated valid files, arbitrary metadata; 400 examples each):
 {fuzz}.
 
-**Totals:** {sum(files for _, files, _, _ in corpus)} hostile image files tried over
+**Totals:** {sum(v.tried for *_, v in corpus)} hostile image files tried over
 {len(corpus)} commands, {models['files'] + models['checkpoints']} hostile model and checkpoint files,
 tracebacks {tracebacks}, wrong outcomes {len(problems)}, kills survived {killed.kills}, bytes lost 0.
 
@@ -237,7 +238,8 @@ load average of {os.getloadavg()[0]:.1f} on the machine at the end):
 |---|---|---|
 {mem}
 
-The folder run peaks where one photo does: memory does not grow with the number of photos. The
+The folder of {count} peaks at {memory[f'stylize a folder of {count}']['peak_mib'] / memory['stylize one photo']['peak_mib']:.2f}×
+the peak of one photo: memory does not grow with the number of photos. The
 photo declaring 65000×65000 is refused from its header (`{memory['a JPEG declaring 65000×65000']['size']}`).
 """
     if problems:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import warnings
 
@@ -27,6 +28,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `brushwork` command. Returns the exit status."""
+    program = argv is None  # run as the `brushwork` program, not called in-process (tests)
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     try:
@@ -40,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("brushwork: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if program:  # the command is over: a late Ctrl-C must not break the interpreter's exit with a traceback
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":
