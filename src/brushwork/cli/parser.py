@@ -133,7 +133,7 @@ def _add_stylize(commands) -> None:
         default = _default(OptimizeConfig, name)
         optimize.add_argument("--" + name.replace("_", "-"), type=type(default), metavar="N" if type(default) is int else "W",
                               help=f"{help_text} (default: {default})")  # fmt: skip
-    optimize.add_argument("--optimizer", choices=("lbfgs", "adam"), help="(default: lbfgs)")
+    optimize.add_argument("--optimizer", choices=("adam", "lbfgs"), help="(default: adam)")
     optimize.add_argument("--backbone", choices=BACKBONES, help="loss network (default: efficientnet-lite0)")
     optimize.add_argument("--vgg-weights", help="with --backbone vgg19: torchvision's VGG-19 weights file")
     optimize.add_argument("--match-colors", action="store_true",

@@ -10,7 +10,7 @@ from brushwork.errors import BrushworkError
 
 BACKBONES = ("efficientnet-lite0", "vgg19", "random")
 DEFAULT_BACKBONE = "efficientnet-lite0"
-CONTENT_WEIGHT = 1.0
+CONTENT_WEIGHT = 2.0
 STYLE_WEIGHT = 1.0
 STYLE_SIZE = 512  # longer side of a single painting when its Gram target is taken
 
@@ -22,7 +22,9 @@ class OptimizeConfig:
     style: str  # one painting, or a folder of paintings
     steps: int = 200
     size: int = 384  # longer side the photo is optimised at (never upscaled)
-    optimizer: str = "lbfgs"  # "lbfgs" or "adam"
+    # Adam: the style term draws new directions at every step, and L-BFGS's curvature estimate
+    # does not survive that (it stayed near the photo where Adam painted; docs/method.md).
+    optimizer: str = "adam"  # "adam" or "lbfgs"
     lr: float = 0.0  # 0: the optimiser's own default (L-BFGS 1.0, Adam 0.02)
     style_size: int = STYLE_SIZE
     content_weight: float = CONTENT_WEIGHT
