@@ -71,7 +71,7 @@ def _add_train(commands) -> None:
     _train_flag(recipe, "seed", "random seed (a run is reproducible, also across --resume)")
     loss = train.add_argument_group("loss")
     _train_flag(loss, "content_weight", "weight of the content loss (relative feature error)")
-    _train_flag(loss, "style_weight", "weight of the Gram style loss (relative, per layer)")
+    _train_flag(loss, "style_weight", "weight of the style loss (sliced Wasserstein, in units of the unstyled photos' distance)")
     _train_flag(loss, "adversarial_weight", "weight of the adversarial loss (0: no discriminator)")
     _train_flag(loss, "backbone", "loss network: ImageNet EfficientNet-Lite0 from pip, VGG-19 (needs "
                 "--vgg-weights) or random (tests and speed checks only)", choices=BACKBONES)  # fmt: skip

@@ -11,7 +11,7 @@ Inputs are normalised ``(x - 0.5) / 0.5`` here and nowhere else: callers pass [0
 
 Layers are addressed by name. ``dw{k}`` is the ReLU6 output of a depthwise convolution at
 1/2**k of the input (the first block of that resolution, where the stride happens, and for
-1/2 the stem's depthwise block): where Gram statistics of strokes and their orientations are
+1/2 the stem's depthwise block): where the statistics of strokes and their orientations are
 clearest (docs/method.md, "Loss network"). ``block{k}`` is the output of the last block at
 1/2**k (linear, fewer channels), for the content loss.
 """

@@ -23,7 +23,7 @@ from brushwork.perceptual.vgg import RANDOM_SEED, VGG_STYLE_LAYERS, VGGFeatures
 def default_layers(backbone: str) -> tuple[str, tuple[str, ...]]:
     """(content layer, style layers) that `backbone` is trained with when none are given.
 
-    EfficientNet-Lite0: Gram matrices of the depthwise activations at 1/2 … 1/32 (post-ReLU6,
+    EfficientNet-Lite0: the depthwise activations at 1/2 … 1/32 (post-ReLU6,
     where a stroke's orientation and scale show), content at the 1/8 stage output: the pair
     with which per-image optimisation painted oriented strokes on a recognisable scene
     (docs/method.md, "Loss network"). VGG-19: Gatys et al.'s relu1_1 … relu5_1 and relu4_2.

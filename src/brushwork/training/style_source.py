@@ -1,7 +1,8 @@
 """A style to train on: one painting, or a folder of an artist's paintings (a collection).
 
-It supplies the two things training needs from the style: Gram-matrix targets (taken once,
-outside the training loop) and random crops of real paintings for the discriminator.
+It supplies the two things training needs from the style: the images whose features are the
+style target (taken once, outside the training loop) and random crops of real paintings for
+the discriminator.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from brushwork.training.crops import RandomCrops
 from brushwork.errors import BrushworkError
 from brushwork.inference.modelfile import thumbnail_base64
 
-# Enough paintings for a stable mean Gram of a collection without loading thousands.
+# Enough paintings for a collection's feature distribution without loading thousands.
 MAX_GRAM_IMAGES = 64
-# The deepest loss-network layer is at 1/32 scale (Lite0): a smaller painting has no Gram there.
+# The deepest loss-network layer is at 1/32 scale (Lite0): a smaller painting has no features there.
 MIN_STYLE_SIDE = 32
 
 

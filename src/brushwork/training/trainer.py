@@ -1,4 +1,4 @@
-"""The training loop: content + Gram style + adversarial (+ TV) losses for a feed-forward generator.
+"""The training loop: content + sliced Wasserstein style + adversarial (+ TV) losses for a feed-forward generator.
 
 Every random draw of a step (which photos, which crops, which painting patches) comes from
 a generator seeded by (seed, step), so a run resumed from a checkpoint continues exactly as
@@ -92,7 +92,7 @@ class Trainer:
         # Conditioned models take [strength, one weight per style] (conditioning.py).
         config.generator.cond_dim = 1 + len(self.styles) if config.conditioned else 0
 
-        style_images = [list(style.images()) for style in self.styles]  # decoded once, for the Gram targets
+        style_images = [list(style.images()) for style in self.styles]  # decoded once, for the style targets
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         self.vgg = feature_network(layers, config.backbone, config.vgg_weights or None).to(self.device)
         self.objective = PerceptualObjective(
