@@ -90,10 +90,14 @@ def screenshot(page, name: str, tmp_path: Path) -> None:
 
 def wait_for_text(page, selector: str, *words: str, timeout: float = TIMEOUT_MS) -> str:
     """Wait until the element's text holds one of `words`; returns the text."""
-    page.wait_for_function(
-        "([sel, words]) => { const el = document.querySelector(sel); return el && words.some(w => el.innerText.includes(w)); }",
-        arg=[selector, list(words)], timeout=timeout,
-    )
+    try:
+        page.wait_for_function(
+            "([sel, words]) => { const el = document.querySelector(sel); return el && words.some(w => el.innerText.includes(w)); }",
+            arg=[selector, list(words)], timeout=timeout,
+        )
+    except sync_api.TimeoutError:
+        shown = page.locator(selector).inner_text() if page.locator(selector).count() else "(no such element)"
+        raise AssertionError(f"{selector} never showed any of {words}; it shows: {shown!r}") from None
     return page.locator(selector).inner_text()
 
 
@@ -149,6 +153,9 @@ def test_drawn_mask_stylizes_only_under_the_stroke(page, tmp_path):
 def test_webcam_snapshot_is_stylized(page):
     page.get_by_text("or take a webcam snapshot").click()
     page.get_by_role("button", name="Click to Access Webcam").click()
+    # A snapshot taken before the camera's first frame is empty, and the page gets nothing.
+    page.wait_for_function("() => { const v = document.querySelector('#webcam video'); return v && v.readyState >= 2 && v.videoWidth > 0; }")
+    page.wait_for_timeout(500)
     page.get_by_role("button", name="capture photo").click()
     assert "ready" in wait_for_text(page, "#stylize-status", "ready", "Refused")
     page.click("#stylize-button")
