@@ -33,7 +33,7 @@ from PIL import Image
 
 from brushwork.images import find_images, load_image, save_image, tensor_to_pil
 from brushwork.evaluation.evaluate import METRICS, EvaluateConfig, evaluate, style_reference
-from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
+from brushwork.evaluation.optimize import OptimizeConfig, StyleOptimizer
 from brushwork.sheets import contact_sheet
 from brushwork.inference.stylize import Stylizer
 from brushwork.inference.modelfile import read_metadata

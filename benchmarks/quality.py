@@ -33,7 +33,7 @@ import torch
 from brushwork.models import GeneratorConfig
 from brushwork.images import find_images, load_image, save_image, tensor_to_pil
 from brushwork.evaluation.evaluate import EvaluateConfig, evaluate, style_reference
-from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
+from brushwork.evaluation.optimize import OptimizeConfig, StyleOptimizer
 from brushwork.sheets import contact_sheet
 from brushwork.training.trainer import Trainer
 from common import DATA, REPO, STYLES, command_line, machine, parser, synthetic_data, write_section

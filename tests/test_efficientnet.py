@@ -77,7 +77,7 @@ def test_same_shapes_other_values_are_marked_unverified(tmp_path):
 
 def test_default_backbone_everywhere():
     from brushwork.training.config import TrainConfig
-    from brushwork.perceptual.optimize import OptimizeConfig
+    from brushwork.evaluation.optimize import OptimizeConfig
 
     assert TrainConfig().backbone == "efficientnet-lite0"
     assert OptimizeConfig(style="x").backbone == "efficientnet-lite0"

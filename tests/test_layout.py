@@ -1,4 +1,4 @@
-"""The package's shape: short files and no import cycles between its modules."""
+"""The package's shape: short files, no import cycles, and imports that only point down the layers."""
 
 import ast
 from pathlib import Path
@@ -46,3 +46,43 @@ def test_no_import_cycles():
     for name in sorted(graph):
         if name not in state:
             visit(name, [])
+
+
+# Each package may import its own modules and those of the packages after it; "core" is every
+# module outside these packages (images, files, errors, sheets, migrations, styles, ...).
+# brushwork/__init__.py (the lazy public API) and __main__.py (the entry point) stand above all.
+LAYERS = ("cli", "web", "evaluation", "training", "perceptual", "inference", "models", "core")
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "core"
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every brushwork module `path` names in an import, lazy ones inside functions included."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("brushwork."):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("brushwork."))
+    return found
+
+
+def test_imports_only_point_down_the_layers():
+    upward = []
+    for path in SRC.rglob("*.py"):
+        module = _module(path)
+        if module in ("brushwork", "brushwork.__main__"):
+            continue
+        rank = LAYERS.index(_layer(module))
+        upward += [f"{module} -> {name}" for name in sorted(_all_imports(path)) if LAYERS.index(_layer(name)) < rank]
+    assert not upward, upward
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from brushwork.training.trainer import Trainer\n")
+    assert _all_imports(module) == {"brushwork.training.trainer"}
+    assert LAYERS.index(_layer("brushwork.training.trainer")) < LAYERS.index(_layer("brushwork.perceptual.objective"))

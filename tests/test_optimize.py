@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from brushwork.errors import BrushworkError
-from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
+from brushwork.evaluation.optimize import OptimizeConfig, StyleOptimizer
 
 from .conftest import make_photo
 from .test_cli import assert_one_line_error, run

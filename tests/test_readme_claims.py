@@ -56,7 +56,7 @@ def test_train_help_is_a_short_curated_list_with_defaults_and_choices(capsys):
     assert "-h" in flags and len(flags) <= 21, flags  # 20 options and --help
     for flag in ("--iterations", "--content-weight", "--style-weight", "--batch-size"):
         assert flag in flags
-    assert "(default: 800)" in text and "(default: 4.0)" in text
+    assert "(default: 800)" in text and "(default: 2.0)" in text
     assert "{efficientnet-lite0,vgg19,random}" in text and "{brushwork,johnson}" in text
     for research in ("--lr-g", "--crop", "--style-layers", "--photo-gain", "--norm", "--precision"):
         assert research not in flags  # TOML keys only

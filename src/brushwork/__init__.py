@@ -17,8 +17,8 @@ _LAZY = {
     "EvaluateConfig": "evaluation.evaluate",
     "EvaluationResult": "evaluation.evaluate",
     "evaluate": "evaluation.evaluate",
-    "OptimizeConfig": "perceptual.optimize",
-    "StyleOptimizer": "perceptual.optimize",
+    "OptimizeConfig": "evaluation.optimize",
+    "StyleOptimizer": "evaluation.optimize",
     "GeneratorConfig": "models.config",
     "TrainConfig": "training.config",
     "bundled_styles": "styles",
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from brushwork.models.config import GeneratorConfig
     from brushwork.training.config import TrainConfig
     from brushwork.evaluation.evaluate import EvaluateConfig, EvaluationResult, evaluate
-    from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
+    from brushwork.evaluation.optimize import OptimizeConfig, StyleOptimizer
     from brushwork.styles import bundled_styles
     from brushwork.inference.stylize import Stylizer
     from brushwork.training.trainer import TrainResult, train

@@ -58,7 +58,7 @@ def _given(args: argparse.Namespace, names: tuple[str, ...]) -> list[str]:
 def _stylizer(args: argparse.Namespace):
     """The model named first, or with --optimize a per-image optimiser; returns (stylizer, inputs)."""
     if args.optimize:
-        from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
+        from brushwork.evaluation.optimize import OptimizeConfig, StyleOptimizer
 
         if misplaced := _given(args, MODEL_ONLY):
             raise BrushworkError(f"{', '.join(misplaced)}: options for running a model, not for --optimize")

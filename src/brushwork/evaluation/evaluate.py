@@ -36,7 +36,7 @@ from brushwork.inference.stylize import ImageStylizer
 from brushwork.perceptual.losses import content_loss, gram_distance, mean_grams
 from brushwork.perceptual.vgg import VGG_STYLE_LAYERS, VGGFeatures, imagenet_weights_available
 from brushwork.sheets import contact_sheet
-from brushwork.training.style_source import load_style
+from brushwork.perceptual.style_images import open_style
 
 #: Seed of the evaluation network: a random VGG-19 that differs from the training backbone
 #: (seed 20161), so a model cannot score well by fitting the very features it is judged on.
@@ -109,7 +109,7 @@ class StyleReference:
     """The style's statistics, taken once: Lite2 statistics, colours, patch descriptors, evaluation Grams."""
 
     def __init__(self, style: str, style_size: int, device: torch.device, imagenet: VGGFeatures | None):
-        source = load_style(style, crop=16, style_size=style_size)
+        source = open_style(style, style_size)
         self.name = source.name
         images = list(source.images())
         self.first_image = images[0]

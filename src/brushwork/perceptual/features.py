@@ -33,6 +33,15 @@ def default_layers(backbone: str) -> tuple[str, tuple[str, ...]]:
     return "relu4_2", VGG_STYLE_LAYERS
 
 
+def resolve_layers(
+    backbone: str, content_layer: str, style_layers: tuple[str, ...], weights: tuple[float, ...] = ()
+) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
+    """The loss layers a config asks for, with `backbone`'s defaults where it gives none."""
+    default_content, default_style = default_layers(backbone)
+    style_layers = tuple(style_layers) or default_style
+    return content_layer or default_content, style_layers, tuple(weights) or (1.0,) * len(style_layers)
+
+
 def feature_network(
     layers: Sequence[str],
     backbone: str = DEFAULT_BACKBONE,

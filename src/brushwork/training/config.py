@@ -12,7 +12,7 @@ from typing import Any
 
 from brushwork.errors import BrushworkError
 from brushwork.models.config import GeneratorConfig
-from brushwork.perceptual.features import default_layers
+from brushwork.perceptual.features import resolve_layers
 from brushwork.perceptual.options import BACKBONES, CONTENT_WEIGHT, DEFAULT_BACKBONE, STYLE_SIZE, STYLE_WEIGHT
 
 if sys.version_info >= (3, 11):
@@ -179,15 +179,6 @@ class TrainConfig:
 def option_name(field: str) -> str:
     """How a user names a TrainConfig field: its flag if `brushwork train` has one, else its TOML key."""
     return "--" + field.replace("_", "-") if field in FLAGS else field
-
-
-def resolve_layers(
-    backbone: str, content_layer: str, style_layers: tuple[str, ...], weights: tuple[float, ...] = ()
-) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
-    """The loss layers a config asks for, with `backbone`'s defaults where it gives none."""
-    default_content, default_style = default_layers(backbone)
-    style_layers = tuple(style_layers) or default_style
-    return content_layer or default_content, style_layers, tuple(weights) or (1.0,) * len(style_layers)
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:

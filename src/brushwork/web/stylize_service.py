@@ -73,7 +73,7 @@ def save_preview(image: Image.Image, side: int, path: Path) -> Path:
 def _stylizer(request: StylizeRequest, library: StyleLibrary, settings: StudioSettings):
     """The stylizer the request asks for: a library model with its options, or an optimiser."""
     if request.style == PAINTING_CHOICE:
-        from brushwork.perceptual.optimize import OptimizeConfig, StyleOptimizer
+        from brushwork.evaluation.optimize import OptimizeConfig, StyleOptimizer
 
         if not request.painting:
             raise BrushworkError("upload a painting to optimise towards, or pick a style")

@@ -18,12 +18,11 @@ from brushwork.devices import pick_device
 from brushwork.errors import BrushworkError
 from brushwork.inference.stylize import ImageStylizer
 from brushwork.perceptual.color_matching import match_colors
-from brushwork.perceptual.features import feature_network
+from brushwork.perceptual.features import feature_network, resolve_layers
 from brushwork.perceptual.losses import total_variation_loss
 from brushwork.perceptual.objective import PerceptualObjective
 from brushwork.perceptual.options import OptimizeConfig
-from brushwork.training.config import resolve_layers
-from brushwork.training.style_source import load_style
+from brushwork.perceptual.style_images import open_style
 
 class StyleOptimizer(ImageStylizer):
     """Stylizes each photo by optimising its pixels. The style's Gram targets are taken once.
@@ -38,7 +37,7 @@ class StyleOptimizer(ImageStylizer):
         self.config = config
         self.progress = progress
         self.device = pick_device(config.device)
-        self.style = load_style(config.style, crop=32, style_size=config.style_size)
+        self.style = open_style(config.style, config.style_size)
         self.name = f"{self.style.name} (optimised)"
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         weights = config.vgg_weights or None
