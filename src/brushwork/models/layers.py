@@ -118,9 +118,10 @@ class UpLayer(nn.Module):
         return self.layer(F.interpolate(x, scale_factor=2.0, mode="nearest"), stats, cond, add=skip)
 
 
-# Constants of a classic shader hash, frac(sin(p · a) · 43758.5453): a pseudo-random number from
-# a few values, reproducible on any machine and in any exported runtime (sin, floor, products).
-_HASH_SCALE = 43758.5453
+# The noise is an integer hash modulo this prime: integer arithmetic gives the same values in
+# every runtime (a float hash such as frac(sin(x) * 43758) did not: onnxruntime's sin of large
+# arguments differs from PyTorch's in the digits that hash keeps).
+_HASH_PRIME = 65521
 
 
 def pixel_noise(blocks: Tensor, channels: int) -> Tensor:
@@ -133,20 +134,23 @@ def pixel_noise(blocks: Tensor, channels: int) -> Tensor:
         N×channels×H×W float32.
 
     Why: a deterministic generator fills flat areas (a clear sky) from nothing but the faint
-    variation in them, and what it draws there comes out periodic (a regular ~8 px pattern,
-    docs/method.md). Noise gives it something irregular to paint strokes from. Being a function
-    of the pixel bytes at each position, not of a seed or of the position, it is the same for
-    a tile as for the whole image, in every runtime, and a flat area stays flat.
+    variation in them, and what it draws there comes out periodic (a regular pattern on the
+    1/8 grid, docs/method.md). Noise gives it something irregular to paint strokes from. Being
+    a function of the pixel bytes at each position, not of a seed or of the position, it is
+    the same for a tile as for the whole image, in every runtime, and a flat area stays flat.
     """
     c = blocks.shape[1]
-    rows = torch.arange(1, c + 1, dtype=torch.float32, device=blocks.device)[:, None]
-    cols = torch.arange(1, channels + 1, dtype=torch.float32, device=blocks.device)[None, :]
-    coefficients = torch.sin(12.9898 * rows + 78.233 * cols) * 10.0  # C×channels, fixed
-    quantised = torch.round(blocks.float() * 255.0)
-    # Elementwise products, not a matmul: autocast would run that in bfloat16 and change the bytes' sums.
-    phase = torch.stack([(quantised * coefficients[:, k, None, None]).sum(1) for k in range(channels)], dim=1)
-    value = torch.sin(phase) * _HASH_SCALE
-    return 2.0 * (value - torch.floor(value)) - 1.0
+    pixels = torch.round(blocks.float() * 255.0).to(torch.int64)
+    rows = torch.arange(1, c + 1, device=blocks.device)[:, None]
+    cols = torch.arange(1, channels + 1, device=blocks.device)[None, :]
+    multipliers = (rows * 7919 + cols * 104729) % _HASH_PRIME  # C×channels, fixed
+    noise = []
+    for k in range(channels):
+        value = (pixels * multipliers[:, k, None, None]).sum(1) % _HASH_PRIME
+        for salt in (12345 * (k + 1), 54321):  # two squaring rounds scramble the linear sum
+            value = (value * value + salt) % _HASH_PRIME
+        noise.append(value)
+    return torch.stack(noise, dim=1).float() * (2.0 / _HASH_PRIME) - 1.0
 
 
 def straight_through_clamp(x: Tensor) -> Tensor:
