@@ -207,7 +207,7 @@ A bit-flipped file may still decode (then it is written); every other file has o
 {rows}
 
 Model files ({models['files']} files of {models['kinds']} kinds: truncated, wrong magic, a header claiming a
-huge tensor, wrong shape and dtype, NaN weights, metadata not JSON, a future format version, a
+huge tensor, wrong shape and dtype, non-finite weights, metadata not JSON, a future format version, a
 pickle that would run code, a zip, ...) through `brushwork stylize`: {models['refused']} refused in one
 line naming the file, {models['loaded']} loaded (a valid one and one in float16).
 Damaged checkpoints through `train --resume`: {models['checkpoints_refused']} of {models['checkpoints']} refused in one line.
