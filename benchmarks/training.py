@@ -2,11 +2,11 @@
 baseline), and
 time-to-quality (wall time until validation SSIM and patch SWD settle within 5% of their final values).
 
-    python benchmarks/training.py            # default settings, Starry Night, 1500 steps
+    python benchmarks/training.py            # default settings, Starry Night, the default 800 steps
     python benchmarks/training.py --quick    # synthetic data, a few steps (CI smoke run)
 
-Iterations/s: both generators in one process with the default TrainConfig (random
-backbone), steps timed interleaved, before and after the adversarial term starts (a default
+Iterations/s: both generators in one process with the default TrainConfig (the
+EfficientNet-Lite0 loss network; --quick: the random VGG-19), steps timed interleaved, before and after the adversarial term starts (a default
 run spends `adversarial_start` = 20 % of its steps without it).
 
 Time-to-quality: a default brushwork run, paused every --eval-every steps to measure mean
@@ -47,12 +47,12 @@ def train_config(
     name: str, content: Path, style: Path, run_dir: Path, quick: bool, iterations: int, device: str = "auto"
 ) -> TrainConfig:
     """The default TrainConfig for generator `name` (a GENERATORS key or an architecture)."""
-    extra = dict(crop=32, batch_size=2, style_size=64, warmup_steps=1) if quick else {}
+    extra = dict(crop=32, batch_size=2, style_size=64, warmup_steps=1, backbone="random") if quick else {}
     generator = GENERATORS.get(name) or GeneratorConfig(arch=name)
     slug = name.replace(" ", "_")
     return TrainConfig(
         content=str(content), style=str(style), output=str(run_dir / f"{slug}.safetensors"),
-        run_dir=str(run_dir / slug), backbone="random", iterations=iterations,
+        run_dir=str(run_dir / slug), iterations=iterations,
         generator=GeneratorConfig(**vars(generator)), device=device, **extra,
     )  # fmt: skip
 
@@ -165,14 +165,15 @@ def main() -> None:
 ## Training{" on a GPU" if gpu else ""}: iterations/s and time-to-quality
 
 `{command_line()}` — {machine()}{f"; device: {gpu}" if gpu else ""}.
-Default settings (batch {TrainConfig().batch_size if not args.quick else 2}, crop {TrainConfig().crop if not args.quick else 32} px, random VGG-19 backbone, bf16 autocast where the
-device has it), style `{style.name}`. Median of {args.rounds} interleaved steps per cell.
+Default settings (batch {TrainConfig().batch_size if not args.quick else 2}, crop {TrainConfig().crop if not args.quick else 32} px, {"the random VGG-19" if args.quick else "EfficientNet-Lite0"} loss network, bf16 autocast where the
+device has it), style `{style.name}`, {torch.get_num_threads()} threads. Median of {args.rounds} interleaved steps per cell.
 
 | generator | it/s before the GAN term | it/s with the GAN term | it/s over a default run |
 |---|---|---|---|
 {speed_rows}
 
-Over a default run, brushwork trains {speed['brushwork']['run'] / speed['johnson']['run']:.2f}× as fast as the Johnson baseline.
+Over a default run, brushwork trains {speed['brushwork']['run'] / speed['johnson']['run']:.2f}× as fast as the Johnson baseline;
+a default run of {TrainConfig().iterations} steps takes about {TrainConfig().iterations / speed['brushwork']['run'] / 60:.1f} min of training loop here.
 
 **Time-to-quality**: {args.iterations} steps; validation every {args.eval_every} steps on {args.val_photos} photos of
 `{val.name}` at 256 px. SSIM and patch SWD stay within {TOLERANCE:.0%} of their final values
