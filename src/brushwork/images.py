@@ -213,12 +213,21 @@ def open_image(path: str | os.PathLike[str], max_size: int | None = None, min_sh
     return _decode(path, max_long=max_size, min_short=min_short)
 
 
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """N×3×H×W floats in [0, 1] -> N×H×W×3 uint8, rounded (clamped; NaN -> 0)."""
+    return torch.nan_to_num(images, nan=0.0).clamp(0, 1).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def from_uint8(pixels: torch.Tensor) -> torch.Tensor:
+    """H×W×3 uint8 -> 1×3×H×W float32 in [0, 1]."""
+    return pixels.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:
     """A PIL image as a 1×3×H×W float32 tensor in [0, 1]; any alpha is dropped."""
     if img.mode != "RGB":
         img = _to_rgb_or_rgba(img).convert("RGB")
-    array = np.array(img, dtype=np.uint8)  # a writable copy, as torch.from_numpy wants
-    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+    return from_uint8(torch.from_numpy(np.array(img, dtype=np.uint8)))  # a writable copy, as from_numpy wants
 
 
 def tensor_to_pil(t: torch.Tensor) -> Image.Image:
@@ -227,9 +236,7 @@ def tensor_to_pil(t: torch.Tensor) -> Image.Image:
         t = t[0]
     if t.dim() != 3 or t.shape[0] != 3:
         raise ValueError(f"expected a 1x3xHxW or 3xHxW tensor, got shape {tuple(t.shape)}")
-    t = torch.nan_to_num(t.detach().float().cpu(), nan=0.0).clamp(0.0, 1.0)
-    array = t.mul(255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    return Image.fromarray(array)
+    return Image.fromarray(to_uint8(t.detach().float().cpu()[None])[0].numpy())
 
 
 def load_image(path: str | os.PathLike[str], max_size: int | None = None) -> torch.Tensor:

@@ -20,10 +20,9 @@ import torch
 from PIL import Image, ImageFilter
 from torch import Tensor
 
-from brushwork.images import open_image
+from brushwork.images import from_uint8, open_image, to_uint8
 from brushwork.errors import BrushworkError
 from brushwork.inference.stylize import ImageStylizer
-from brushwork.inference.tiling import from_uint8, to_uint8
 
 COMPOSITE_ROWS = 512  # rows blended at a time (bounds the float temporaries)
 

@@ -17,14 +17,14 @@ from tqdm.auto import tqdm
 
 from brushwork.inference.color_preservation import keep_photo_colors
 from brushwork.inference.conditioning import condition, style_names
-from brushwork.images import IMAGE_EXTENSIONS, find_images, open_image, save_image
+from brushwork.images import IMAGE_EXTENSIONS, find_images, from_uint8, open_image, save_image, to_uint8
 from brushwork.devices import pick_device
 from brushwork.inference.engines import ENGINES, OnnxEngine, TorchEngine
 from brushwork.errors import BrushworkError, naming
 from brushwork.inference.modelfile import load_model
 from brushwork.styles import DEFAULT_STYLE, resolve_model
 from brushwork.models.thumbnail import thumbnail
-from brushwork.inference.tiling import DEFAULT_MARGIN, auto_tile_pixels, from_uint8, resolve_tile, stylize_uint8, to_uint8
+from brushwork.inference.tiling import DEFAULT_MARGIN, auto_tile_pixels, resolve_tile, stylize_uint8
 
 
 class ImageStylizer:
@@ -198,7 +198,9 @@ class Stylizer(ImageStylizer):
         def run(tile: Tensor) -> Tensor:
             return self.finish(self.engine(tile, small, self.cond), tile)
 
-        return stylize_uint8(run, pixels, tile=tile, margin=DEFAULT_MARGIN, device=self.device)
+        # Tiles start on the model's stride grid (an ONNX file without its network: brushwork's 8).
+        multiple = getattr(self.generator, "size_multiple", 8)
+        return stylize_uint8(run, pixels, tile=tile, margin=DEFAULT_MARGIN, multiple=multiple, device=self.device)
 
 
 @dataclass

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from brushwork.images import from_uint8, to_uint8
+
 # On a CPU, tiling starts when an image has more pixels than this (4 MP: a 2048×2048
 # whole-image pass stays under about 1 GB of activations; larger ones run as tiles).
 AUTO_TILE_PIXELS = 2048 * 2048
@@ -84,16 +86,6 @@ def resolve_tile(height: int, width: int, tile: int | None, auto_pixels: int = A
     if tile is None:
         tile = DEFAULT_TILE if height * width > auto_pixels else 0
     return 0 if tile >= height and tile >= width else tile
-
-
-def to_uint8(images: Tensor) -> Tensor:
-    """N×3×H×W floats in [0, 1] -> N×H×W×3 uint8, rounded (NaN -> 0)."""
-    return torch.nan_to_num(images, nan=0.0).clamp(0, 1).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1)
-
-
-def from_uint8(pixels: Tensor) -> Tensor:
-    """H×W×3 uint8 -> 1×3×H×W float32 in [0, 1]."""
-    return pixels.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
 def stylize_uint8(

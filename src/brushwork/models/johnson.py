@@ -53,6 +53,8 @@ class _Upsample(nn.Module):
 class JohnsonNet(nn.Module):
     """The baseline transformation network; ``config.channels`` is C, ``config.res_blocks`` the blocks."""
 
+    size_multiple = 4  # two stride-2 convs
+
     def __init__(self, config: GeneratorConfig | None = None):
         super().__init__()
         self.config = config or GeneratorConfig(arch="johnson")
