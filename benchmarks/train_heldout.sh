@@ -20,4 +20,4 @@ done
 wait
 models=()
 for name in "${paintings[@]}"; do models+=(--model "$name=$out/$name.safetensors:$name.jpg"); done
-python benchmarks/peer.py --section peer-heldout --sheet docs/images/peer_heldout.jpg "${models[@]}" "$@"
+python benchmarks/peer.py --section peer-heldout --sheet docs/images/peer_heldout.jpg --optimize-photos 1 "${models[@]}" "$@"
