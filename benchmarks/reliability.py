@@ -38,7 +38,10 @@ def _cli(*args: str) -> tuple[int, str]:
     return done.returncode, done.stderr
 
 
-def _corpus_runs(work: Path, model: Path) -> list[tuple[str, int, int, object]]:
+COMMANDS = ("stylize", "train --content", "train --style", "evaluate", "stylize --optimize")
+
+
+def _corpus_runs(work: Path, model: Path, commands: tuple[str, ...]) -> list[tuple[str, int, int, object]]:
     """Each command over the image corpus: (command, files, kinds, verdict)."""
     work.mkdir(parents=True)
     painting = work / "painting.png"
@@ -51,7 +54,7 @@ def _corpus_runs(work: Path, model: Path) -> list[tuple[str, int, int, object]]:
     train = ["train", "--config", str(work / "train.toml"), "--iterations", "3", "--batch-size", "2",
              "--backbone", "random", "--device", "cpu", "--quiet"]  # fmt: skip
     runs = []
-    for name in ("stylize", "train --content", "train --style", "evaluate", "stylize --optimize"):
+    for name in commands:
         root = work / name.replace(" ", "_").replace("--", "")
         entries = build_corpus(root / "in")
         out = root / "out"
@@ -166,7 +169,7 @@ def main() -> None:
         work = Path(folder)
         tiny = work / "tiny.safetensors"
         tiny.write_bytes(valid_model_bytes())
-        corpus = _corpus_runs(work / "corpus", tiny)
+        corpus = _corpus_runs(work / "corpus", tiny, COMMANDS[:2] if args.quick else COMMANDS)  # the slow tests run all
         models = _model_runs(work / "model_files")
         config = drills.setup(work / "kill", iterations=iterations)
         drills.reference(config)
