@@ -44,15 +44,13 @@ def thumbnail_base64(image: Image.Image, size: int = THUMBNAIL_SIZE) -> str:
 
 
 def save_model(path: str | Path, generator: nn.Module, metadata: dict[str, Any]) -> None:
-    """Write `generator` and `metadata` (JSON-serialisable) atomically to `path`."""
+    """Write `generator` and `metadata` (JSON-serialisable) atomically to `path`.
+
+    ``brushwork_version`` is the version that trained the model: this one, unless `metadata`
+    already names one (a model re-saved in a newer format keeps its trainer's)."""
     path = Path(path)
-    info = dict(metadata)
-    info.update(
-        format=FORMAT_NAME,
-        format_version=FORMAT_VERSION,
-        brushwork_version=__version__,
-        generator=vars(generator.config).copy(),
-    )
+    info = {"brushwork_version": __version__, **metadata}
+    info.update(format=FORMAT_NAME, format_version=FORMAT_VERSION, generator=vars(generator.config).copy())
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in generator.state_dict().items()}
     header = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "brushwork": json.dumps(info)}
     try:
