@@ -161,3 +161,15 @@ def test_header_length_starting_like_a_pickle_still_loads(tmp_path, tiny_model):
     assert path.read_bytes()[0] == 0x80, base_len
     generator, info = load_model(path)
     assert info["style_name"] == "tiny"
+
+
+def test_a_model_keeps_the_version_that_trained_it(tmp_path):
+    from brushwork import __version__
+    from brushwork.inference.modelfile import save_model
+    from brushwork.models import Generator, GeneratorConfig
+
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1))
+    save_model(tmp_path / "new.safetensors", generator, {"style_name": "new"})
+    assert read_metadata(tmp_path / "new.safetensors")["brushwork_version"] == __version__
+    save_model(tmp_path / "resaved.safetensors", generator, {"style_name": "old", "brushwork_version": "0.3.1"})
+    assert read_metadata(tmp_path / "resaved.safetensors")["brushwork_version"] == "0.3.1"
