@@ -9,7 +9,7 @@ pixels' loss), so that "style loss" means the same number in both.
   the output's feature vectors and the painting's, and the same for its colours (the image
   itself at half resolution, the ``pixels`` layer). A Gram matrix only asks the features to
   correlate as the painting's do, and fine texture over the photo's own colours meets it
-  (docs/method.md, "The objective"); matching every marginal of the feature and colour
+  (docs/method.md, "What 0.5 changed"); matching every marginal of the feature and colour
   distributions asks for the painting's palette and its strokes, in the painting's proportions.
 - Calibration: each layer's distance is divided by that of the photos themselves
   (:meth:`calibrate`), so every layer, and every painting, dark or pale, starts at 1: one set
