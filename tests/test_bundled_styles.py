@@ -9,7 +9,6 @@ from PIL import Image
 
 from brushwork import Stylizer, bundled_styles
 from brushwork.cli import main
-from brushwork.evaluation.metrics import psnr
 from brushwork.inference.modelfile import read_metadata
 
 from .conftest import make_photo
@@ -63,19 +62,19 @@ def test_python_api_on_pil_and_tensor():
     assert out.mode == "RGBA" and out.size == (33, 21) and out.getpixel((3, 3))[3] == 128
     tensor = torch.rand(3, 21, 33)
     result = stylizer(tensor)
-    assert result.shape == tensor.shape and 0 <= result.min() and result.max() <= 1
+    assert result.shape == tensor.shape and (result - tensor).abs().mean() > 0.02  # painted, not passed through
     batch = stylizer(torch.stack([tensor, tensor]))
     assert torch.allclose(batch[0], result, atol=1e-5)
 
 
 @pytest.mark.parametrize("style", BUNDLED)
 def test_bundled_styles_tile_without_seams(style):
-    from .test_tiling import textured_pixels
+    from .test_tiling import assert_seamless, textured_pixels
 
-    photo = Image.fromarray(textured_pixels(320, 416, seed=11).numpy())
-    whole = np.array(Stylizer.from_file(style, device="cpu", tile=0)(photo))
-    tiled = np.array(Stylizer.from_file(style, device="cpu", tile=128)(photo))
-    assert psnr(torch.from_numpy(whole), torch.from_numpy(tiled)) >= 40.0
+    photo = Image.fromarray(textured_pixels(320, 416, seed=11).numpy())  # 3 × 4 tiles of 128 px
+    whole = Stylizer.from_file(style, device="cpu", tile=0)(photo)
+    tiled = Stylizer.from_file(style, device="cpu", tile=128)(photo)
+    assert_seamless(whole, tiled, 128)
 
 
 def test_classics_paints_three_distinct_styles_at_any_strength():

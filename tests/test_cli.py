@@ -157,6 +157,28 @@ def test_output_file_needs_one_input(tiny_model, photo_dir, tmp_path, capsys):
     assert_one_line_error(err, "exactly one input")
 
 
+def test_two_inputs_never_write_one_output(tiny_model, tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    make_photo(photos / "a.jpg", seed=1)
+    make_photo(photos / "a.png", seed=2)  # both are a.png once --image-format png
+    make_photo(photos / "b.jpg", seed=3)
+    code, out, err = run(["stylize", tiny_model, photos, "-o", tmp_path / "out", "--image-format", "png", "--quiet"], capsys)
+    assert code == 1 and "stylized 2 image(s)" in out and "1 failed" in out
+    assert "a.png: output" in err and "would overwrite another output" in err and "Traceback" not in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+
+
+def test_an_output_never_overwrites_its_input(tiny_model, photo_dir, tmp_path, capsys):
+    photo = photo_dir / "p0.jpg"
+    before = {path: path.read_bytes() for path in photo_dir.rglob("*.*")}
+    code, _, err = run(["stylize", tiny_model, photo, "-o", photo], capsys)
+    assert code == 1 and f"{photo}: output would overwrite the input" in err
+    code, out, err = run(["stylize", tiny_model, photo_dir, "-o", photo_dir, "--quiet"], capsys)  # the folder onto itself
+    assert code == 1 and "stylized 0 image(s)" in out and err.count("would overwrite the input") == 4
+    assert {path: path.read_bytes() for path in photo_dir.rglob("*.*")} == before
+
+
 def test_info_prints_metadata(tiny_model, capsys):
     code, out, _ = run(["info", tiny_model], capsys)
     assert code == 0 and "tiny test style" in out and "channels=8" in out

@@ -13,6 +13,7 @@ from brushwork.inference.regions import Region, RegionStylizer, feather_mask
 
 from .conftest import make_photo
 from .test_cli import assert_one_line_error, run
+from .test_tiling import assert_seamless, textured_pixels
 
 
 def pixels(path):
@@ -94,7 +95,7 @@ def test_preserve_color_keeps_the_photos_chroma_with_a_model(tmp_path):
     assert (lightness(kept) - lightness(plain)).abs().mean() < 2  # the style's lightness stays
 
 
-def test_preserve_color_with_optimize_and_tiles(tmp_path, capsys):
+def test_preserve_color_with_optimize(tmp_path, capsys):
     photo = make_photo(tmp_path / "photo.png", size=(64, 48))
     painting = make_photo(tmp_path / "painting.png", size=(48, 48), seed=4)
     out = tmp_path / "out.png"
@@ -103,10 +104,14 @@ def test_preserve_color_with_optimize_and_tiles(tmp_path, capsys):
     assert code == 0, err
     to_tensor = lambda path: torch.from_numpy(pixels(path)).float().div(255).permute(2, 0, 1)[None]  # noqa: E731
     assert (rgb_to_lab(to_tensor(out))[:, 1:].mean((2, 3)) - rgb_to_lab(to_tensor(photo))[:, 1:].mean((2, 3))).abs().max() < 1.5
-    big = Image.fromarray(np.random.default_rng(0).integers(0, 255, (90, 70, 3), dtype=np.uint8))
+
+
+def test_preserve_color_tiles_without_seams():
+    big = Image.fromarray(textured_pixels(224, 256, seed=2).numpy())  # 4 × 4 tiles of 64 px
     whole = Stylizer.from_file("great_wave", device="cpu", preserve_color=True, tile=0)(big)
-    tiled = Stylizer.from_file("great_wave", device="cpu", preserve_color=True, tile=32)(big)
+    tiled = Stylizer.from_file("great_wave", device="cpu", preserve_color=True, tile=64)(big)
     assert np.abs(np.asarray(whole, dtype=int) - np.asarray(tiled, dtype=int)).max() <= 2
+    assert_seamless(whole, tiled, 64)
 
 
 def test_mask_leaves_the_unmasked_area_bit_identical(tiny_model, tmp_path, capsys):

@@ -22,14 +22,14 @@ def test_round_trip_keeps_weights_and_metadata(tiny_model):
     assert not torch.allclose(generator(photo), photo, atol=1e-3)  # real weights, not identity
 
 
-def _format_1_file(path, generator_config, generator=None):
+def _format_1_file(path, generator_config, generator=None, backbone="efficientnet-lite0"):
     """A model file as brushwork 0.3 (format 1) wrote it."""
     from brushwork.inference.modelfile import FORMAT_NAME
     from brushwork.models import Generator, GeneratorConfig
 
     generator = generator or Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0))
     info = {"style_name": "old", "generator": generator_config, "train_config": {"palette_weight": 0.0, "random_backbones": 1,
-            "backbone": "efficientnet-lite0", "generator": generator_config}}  # fmt: skip
+            "backbone": backbone, "generator": generator_config}}  # fmt: skip
     header = {"format": FORMAT_NAME, "format_version": "1", "brushwork": json.dumps(info)}
     save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, path, metadata=header)
     return generator
@@ -55,6 +55,17 @@ def test_format_1_files_of_the_kept_design_load_and_paint_the_same(tmp_path):
     assert "palette_weight" not in info["train_config"]
     photo = torch.rand(1, 3, 21, 19)
     assert torch.equal(loaded(photo), generator(photo))
+
+
+def test_format_1_recipes_name_the_backbone_as_now(tmp_path):
+    from brushwork.models import Generator, GeneratorConfig
+
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0))
+    _format_1_file(tmp_path / "old.safetensors", OLD_DESIGN, generator, backbone="imagenet")
+    assert load_model(tmp_path / "old.safetensors")[1]["train_config"]["backbone"] == "vgg19"
+    # A recipe this version could not resume is history: the model still loads, its recipe as written.
+    _format_1_file(tmp_path / "auto.safetensors", OLD_DESIGN, generator, backbone="auto")
+    assert load_model(tmp_path / "auto.safetensors")[1]["train_config"]["backbone"] == "auto"
 
 
 @pytest.mark.parametrize(

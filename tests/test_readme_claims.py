@@ -58,7 +58,7 @@ def test_train_help_is_a_short_curated_list_with_defaults_and_choices(capsys):
         assert flag in flags
     assert "(default: 800)" in text and "(default: 2.0)" in text
     assert "{efficientnet-lite0,vgg19,random}" in text and "{brushwork,johnson}" in text
-    for research in ("--lr-g", "--crop", "--style-layers", "--photo-gain", "--norm", "--precision"):
+    for research in ("--lr-g", "--crop", "--style-layers", "--photo-gain", "--precision"):
         assert research not in flags  # TOML keys only
 
 

@@ -63,6 +63,29 @@ def test_second_ctrl_c_inside_a_step_stops_without_saving(trainer, tmp_path, mon
     assert read_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 2  # not the half-done step
 
 
+def test_second_ctrl_c_while_the_first_ones_checkpoint_is_written_keeps_the_last_one(trainer, tmp_path, monkeypatch):
+    real_step, real_save = trainer.train_step, torch.save
+
+    def pressed_in_step_three():
+        if trainer.step == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # the first: stop after step 3 and checkpoint it
+        return real_step()
+
+    def pressed_again_while_saving(state, file, *args, **kwargs):
+        if state["step"] == 3:
+            real_save(state, file, *args, **kwargs)  # the file is written, not yet in place...
+            os.kill(os.getpid(), signal.SIGINT)  # ...when the second arrives
+        return real_save(state, file, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "train_step", pressed_in_step_three)
+    monkeypatch.setattr(torch, "save", pressed_again_while_saving)
+    with pytest.raises(BrushworkError, match=r"interrupted twice, while saving step 3; the last good checkpoint, .*checkpoint.pt, is kept") as caught:
+        trainer.run(progress=False)
+    assert "\n" not in str(caught.value)
+    assert read_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 2  # the half-saved step 3 is dropped
+    assert [p.name for p in (tmp_path / "run").glob(".checkpoint*")] == []  # and so is its temporary file
+
+
 @pytest.fixture(scope="module")
 def drill_config(tmp_path_factory):
     """A run long enough for 20 kills, with a checkpoint every step (so kills hit writes)."""

@@ -57,9 +57,13 @@ def test_smoke_training_lowers_style_loss_and_writes_a_loadable_model(config, tm
     assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == ["step_000020.png", "step_000040.png"]
 
 
-def test_interrupted_run_resumes_at_the_same_step_with_the_same_result(config, tmp_path, monkeypatch):
+@pytest.mark.parametrize("conditioned", [False, True], ids=["one_style", "two_styles_and_strength"])
+def test_interrupted_run_resumes_at_the_same_step_with_the_same_result(config, tmp_path, monkeypatch, conditioned):
     config.iterations = 12
     config.adversarial_start = 0.25
+    if conditioned:  # the styles' turns and the drawn strengths must also pick up where they stopped
+        config.style = (_painting(tmp_path / "red.png", (220, 40, 30), 1), _painting(tmp_path / "blue.png", (30, 60, 220), 2))
+        config.max_strength = 1.5
     straight = Trainer(config)
     straight.run(progress=False)
 
@@ -81,7 +85,8 @@ def test_interrupted_run_resumes_at_the_same_step_with_the_same_result(config, t
 
     result = train(config, resume=checkpoint, progress=False)
     assert result.steps == 12 and [h["step"] for h in result.history] == list(range(1, 13))
-    resumed, _ = load_model(result.model_path)
+    resumed, info = load_model(result.model_path)
+    assert len(info.get("styles", [None])) == (2 if conditioned else 1)
     for name, value in straight.generator.state_dict().items():
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
 
@@ -238,6 +243,25 @@ def test_checkpoints_of_format_1_resume_with_their_schedule_and_old_designs_are_
     torch.save({"brushwork_checkpoint": CHECKPOINT_VERSION + 1, "config": json.dumps(values)}, tmp_path / "newer.pt")
     with pytest.raises(BrushworkError, match="newer brushwork"):
         checkpoint_config(tmp_path / "newer.pt")
+
+
+def test_format_1_backbone_names_are_migrated_and_auto_is_refused(config, tmp_path):
+    import json
+
+    from brushwork.training.checkpoint import checkpoint_config
+
+    old = config.to_dict()  # as brushwork 0.3 wrote it, backbone aside
+    old.update(palette_weight=0.0, random_backbones=1)
+    old["generator"].update(version=2, norm="thumbnail", residual="gated", output_range="clamp", output_stage="bilinear",
+                            color_transfer=False, per_style_blocks=False)  # fmt: skip
+    for name, now in (("imagenet", "vgg19"), ("random", "random"), ("vgg19", "vgg19")):
+        torch.save({"brushwork_checkpoint": 1, "config": json.dumps({**old, "backbone": name})}, tmp_path / "old.pt")
+        assert TrainConfig.from_dict(checkpoint_config(tmp_path / "old.pt")).backbone == now, name
+    del old["backbone"]  # brushwork 0.1 wrote none: it meant auto
+    for values in ({**old, "backbone": "auto"}, old):
+        torch.save({"brushwork_checkpoint": 1, "config": json.dumps(values)}, tmp_path / "auto.pt")
+        with pytest.raises(BrushworkError, match="auto.pt: trained with --backbone auto.*brushwork 0.3 reads it"):
+            checkpoint_config(tmp_path / "auto.pt")
 
 
 def test_trainer_state_round_trips_and_a_mismatched_checkpoint_is_named(config, tmp_path):
