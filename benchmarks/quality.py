@@ -88,7 +88,7 @@ def optimize_outputs(style: Path, photos: list[Path], out: Path, steps: int) -> 
     `out` to redo.
     """
     record = out / "reference.json"
-    weights = ("content_weight", "style_weight", "tv_weight")
+    weights = ("content_weight", "style_weight")
     loss = {name: getattr(OptimizeConfig, name) for name in weights}
     wanted = {"photos": [p.name for p in photos], "steps": steps, "size": SIZE, "loss": loss}
     if record.is_file():

@@ -115,12 +115,13 @@ def test_save_unsupported_format(tmp_path: Path) -> None:
 
 def test_alpha_kept_for_png_dropped_for_jpeg(tmp_path: Path) -> None:
     alpha = noise(6, 4, mode="L", seed=1)
-    t = torch.rand(1, 3, 4, 6)
-    save_image(t, tmp_path / "a.png", alpha=alpha)
+    rgba = noise(6, 4, seed=2)
+    rgba.putalpha(alpha)
+    save_image(rgba, tmp_path / "a.png")
     png = open_image(tmp_path / "a.png")
     assert png.mode == "RGBA"
     assert np.array_equal(np.asarray(png)[..., 3], np.asarray(alpha))
-    save_image(t, tmp_path / "a.jpg", alpha=alpha)
+    save_image(rgba, tmp_path / "a.jpg")
     assert open_image(tmp_path / "a.jpg").mode == "RGB"
 
 

@@ -82,7 +82,7 @@ def test_default_backbone_everywhere():
     assert TrainConfig().backbone == "efficientnet-lite0"
     assert OptimizeConfig(style="x").backbone == "efficientnet-lite0"
     content, style = default_layers("efficientnet-lite0")
-    assert TrainConfig().loss_layers() == (content, style, (1.0,) * len(style))
+    assert TrainConfig().loss_layers() == (content, style)
     assert feature_network(style).backbone == "efficientnet-lite0"
 
 

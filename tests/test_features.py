@@ -154,8 +154,8 @@ def test_imagenet_file_loads(fake_imagenet, name):
     loaded = F.load_imagenet_state_dict(root / name)
     assert list(loaded) == conv_keys()  # classifier keys dropped
     assert all(torch.equal(loaded[k], sd[k]) for k in loaded)
-    m = F.VGGFeatures(["relu1_2"], backbone="imagenet", weights_path=str(root / name))
-    assert m.backbone == "imagenet" and m.backbone_id.startswith("imagenet-vgg19-")
+    m = F.VGGFeatures(["relu1_2"], backbone="vgg19", weights_path=str(root / name))
+    assert m.backbone == "vgg19" and m.backbone_id.startswith("vgg19-")
     assert torch.equal(m.body[2].weight, sd["features.2.weight"])
     assert m(torch.rand(1, 3, 8, 8))["relu1_2"].shape == (1, 64, 8, 8)
 
@@ -199,7 +199,7 @@ def test_bad_weights_files(tmp_path, kind, message):
     text = str(info.value)
     assert text.startswith(f"{path}: ") and message in text and "\n" not in text
     with pytest.raises(BrushworkError, match=path.name):
-        F.resolve_backbone("imagenet", path)
+        F.resolve_backbone("vgg19", path)
 
 
 def test_failed_download_is_an_error_and_restores_the_timeout(monkeypatch):
@@ -213,13 +213,13 @@ def test_failed_download_is_an_error_and_restores_the_timeout(monkeypatch):
     monkeypatch.setattr(torch.hub, "download_url_to_file", fail)
     old = socket.getdefaulttimeout()
     with pytest.raises(BrushworkError, match="could not be downloaded.*network is unreachable.*--vgg-weights"):
-        F.resolve_backbone("imagenet")
+        F.resolve_backbone("vgg19")
     assert seen == [10.0] and socket.getdefaulttimeout() == old
 
 
 def test_imagenet_without_weights_is_an_error():
     with pytest.raises(BrushworkError, match="not cached at .*vgg19-dcbb9e9d.pth"):
-        F.resolve_backbone("imagenet")
+        F.resolve_backbone("vgg19")
 
 
 def test_imagenet_uses_the_hub_cache(fake_imagenet, isolated_env):
@@ -228,29 +228,29 @@ def test_imagenet_uses_the_hub_cache(fake_imagenet, isolated_env):
     (isolated_env / "checkpoints" / F.IMAGENET_WEIGHTS_FILENAME).symlink_to(root / "vgg19.pth")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loaded = F.resolve_backbone("imagenet", upto="relu1_1")
+        loaded = F.resolve_backbone("vgg19", upto="relu1_1")
     assert list(loaded) == conv_keys()[:2] and torch.equal(loaded["features.0.weight"], sd["features.0.weight"])
 
 
 def test_env_var_weights_path(fake_imagenet, monkeypatch, tmp_path):
     root, sd = fake_imagenet
     monkeypatch.setenv("BRUSHWORK_VGG_WEIGHTS", str(root / "vgg19.safetensors"))
-    loaded = F.resolve_backbone("imagenet", upto="pool1")
+    loaded = F.resolve_backbone("vgg19", upto="pool1")
     assert list(loaded) == conv_keys()[:4]
     assert torch.equal(loaded["features.2.bias"], sd["features.2.bias"])
     monkeypatch.setenv("BRUSHWORK_VGG_WEIGHTS", str(tmp_path / "nowhere.pth"))
     with pytest.raises(BrushworkError, match="nowhere.pth: VGG-19 weights file not found"):
-        F.resolve_backbone("imagenet")
+        F.resolve_backbone("vgg19")
 
 
 def test_unknown_names():
     from brushwork.perceptual.features import feature_network
 
-    with pytest.raises(BrushworkError, match="unknown VGG-19 weights 'vgg16'; choose imagenet or random"):
+    with pytest.raises(BrushworkError, match="unknown VGG-19 backbone 'vgg16'; choose vgg19 or random"):
         F.resolve_backbone("vgg16")
     with pytest.raises(BrushworkError, match="unknown backbone 'auto'; choose one of efficientnet-lite0, vgg19, random"):
         feature_network(["relu1_1"], "auto")
     with pytest.raises(BrushworkError, match="unknown VGG-19 layer 'relu9_9'.*relu1_1"):
         F.VGGFeatures(["relu1_1", "relu9_9"], backbone="random")
-    with pytest.raises(BrushworkError, match="unknown VGG-19 weights"):
-        F.VGGFeatures(["relu1_1"], backbone="resnet")
+    with pytest.raises(BrushworkError, match="unknown VGG-19 backbone 'imagenet'"):
+        F.VGGFeatures(["relu1_1"], backbone="imagenet")  # the old name

@@ -264,6 +264,34 @@ def test_format_1_backbone_names_are_migrated_and_auto_is_refused(config, tmp_pa
             checkpoint_config(tmp_path / "auto.pt")
 
 
+def test_removed_options_at_their_off_value_still_resume_and_others_are_refused(config, tmp_path):
+    import json
+
+    from brushwork.training.checkpoint import checkpoint_config
+    from brushwork.training.config import load_toml
+
+    config.iterations = 2
+    train(config, progress=False)
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    state = torch.load(checkpoint, weights_only=True)
+    stored = json.loads(state["config"])
+    # As brushwork 0.5.0 wrote them: the options off, the layer weights resolved to 1 each.
+    removed = {"tv_weight": 0.0, "grad_clip": 0.0, "style_layer_weights": [1.0] * len(stored["style_layers"])}
+    torch.save({**state, "config": json.dumps({**stored, **removed})}, tmp_path / "old.pt")
+    values = checkpoint_config(tmp_path / "old.pt")
+    assert not set(removed) & set(values)
+    assert train(TrainConfig.from_dict({**values, "iterations": 4}), resume=tmp_path / "old.pt", progress=False).steps == 4
+    for key, value in (("tv_weight", 0.1), ("grad_clip", 1.0), ("style_layer_weights", [1.0, 2.0])):
+        torch.save({**state, "config": json.dumps({**stored, key: value})}, tmp_path / "set.pt")
+        with pytest.raises(BrushworkError, match=f"set.pt: sets {key}, an option this version removed; brushwork 0.5.0 reads it"):
+            checkpoint_config(tmp_path / "set.pt")
+    (tmp_path / "old.toml").write_text('iterations = 5\ntv_weight = 0.0\ngrad_clip = 0\n')
+    assert load_toml(tmp_path / "old.toml") == {"iterations": 5}
+    (tmp_path / "set.toml").write_text("tv_weight = 1e-4\n")
+    with pytest.raises(BrushworkError, match="set.toml: sets tv_weight"):
+        load_toml(tmp_path / "set.toml")
+
+
 def test_trainer_state_round_trips_and_a_mismatched_checkpoint_is_named(config, tmp_path):
     config.iterations = 3
     trainer = Trainer(config)

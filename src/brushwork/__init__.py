@@ -12,7 +12,8 @@ from brushwork.errors import BrushworkError
 from brushwork.version import __version__
 
 # Imported on first use, so that `brushwork stylize` does not pay for the training stack
-# (torchvision alone adds about 170 MB and a second to every process).
+# (the feature networks' timm, with the torchvision it imports, adds about 200 MB and two
+# seconds to a process on a busy 2-core CPU).
 _LAZY = {
     "EvaluateConfig": "evaluation.evaluate",
     "EvaluationResult": "evaluation.evaluate",

@@ -247,28 +247,20 @@ def load_image(path: str | os.PathLike[str], max_size: int | None = None) -> tor
 def save_image(
     image: torch.Tensor | Image.Image,
     path: str | os.PathLike[str],
-    alpha: Image.Image | None = None,
     quality: int = 95,
 ) -> None:
     """Write ``image`` (1×3×H×W / 3×H×W tensor or PIL image) atomically to ``path``.
 
-    The format follows the suffix. ``alpha`` (a PIL "L" image of the same size) is
-    attached for PNG, WEBP and TIFF and dropped for JPEG and BMP. ``quality`` applies
-    to JPEG and WEBP. Parent folders are created; an existing file is only replaced
-    once the new one is complete.
+    The format follows the suffix. An RGBA image keeps its alpha in PNG, WEBP and TIFF and
+    loses it in JPEG and BMP. ``quality`` applies to JPEG and WEBP. Parent folders are
+    created; an existing file is only replaced once the new one is complete.
     """
     path = Path(path)
     fmt = _OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         choices = ", ".join(_OUTPUT_FORMATS)
         raise BrushworkError(f"{path}: unsupported output format '{path.suffix}' (use {choices})")
-    img = image if isinstance(image, Image.Image) else tensor_to_pil(image)
-    if alpha is not None:
-        if alpha.size != img.size:
-            raise ValueError(f"alpha is {alpha.size}, image is {img.size}")
-        img = img.convert("RGB")  # a copy, so putalpha leaves the caller's image alone
-        img.putalpha(alpha.convert("L"))
-    img = _to_rgb_or_rgba(img)
+    img = _to_rgb_or_rgba(image if isinstance(image, Image.Image) else tensor_to_pil(image))
     if img.mode == "RGBA" and fmt not in _ALPHA_FORMATS:
         img = img.convert("RGB")
     params = {"quality": quality} if fmt in _QUALITY_FORMATS else {}

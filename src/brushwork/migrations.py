@@ -18,6 +18,9 @@ Schema history:
 - model format 3 / checkpoint 3 (brushwork 0.5): the brushwork generator takes noise channels
   (``noise_channels``; older files have none) and is trained with the sliced Wasserstein
   objective (older checkpoints resume with it).
+- Training options removed after 0.5.0, without a new format: ``tv_weight``, ``grad_clip`` and
+  ``style_layer_weights``, TOML keys that no default or recipe set. Configs of any version
+  (checkpoints, TOML files, model recipes) that hold them at their off value read as before.
 """
 
 from __future__ import annotations
@@ -37,6 +40,27 @@ _KEPT_DESIGN = {"norm": "thumbnail", "residual": "gated", "output_range": "clamp
 _MISSING_MEANT = {"norm": "none", "residual": "full", "output_range": "clamp", "output_stage": "shuffle",
                   "color_transfer": False, "per_style_blocks": False}  # fmt: skip
 _GENERATOR_FIELDS = ("arch", "channels", "res_blocks", "cond_dim", "photo_gain")
+
+
+# A removed training option -> whether a stored value of it is its off value (what this
+# version does): then dropping it changes nothing. Training wrote the resolved layer weights
+# (1 each) into its config, so those are off too.
+_REMOVED_OPTIONS = {
+    "tv_weight": lambda value: not value,
+    "grad_clip": lambda value: not value,
+    "style_layer_weights": lambda value: all(weight == 1 for weight in (value or ())),
+}
+
+
+def drop_removed_options(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """A training config without the options removed after 0.5.0, or a BrushworkError for one
+    set to anything but its off value (this version cannot train that recipe)."""
+    values = dict(values)
+    for key, is_off in _REMOVED_OPTIONS.items():
+        if key in values and not is_off(values.pop(key)):
+            raise BrushworkError(f"{source}: sets {key}, an option this version removed; brushwork 0.5.0 reads it "
+                                 "(pip install 'brushwork==0.5.0'), or remove the key")  # fmt: skip
+    return values
 
 
 def migrate_generator_v2(generator: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +128,10 @@ def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> d
         info["generator"] = migrate_generator_v2(info.get("generator") or {})
         if isinstance(info.get("train_config"), dict):
             info["train_config"] = migrate_train_config_v2(info["train_config"])
+    try:
+        info["train_config"] = drop_removed_options(info["train_config"], source)
+    except (BrushworkError, KeyError, TypeError):
+        pass  # as above: the recipe is history
     info["format_version"] = MODEL_FORMAT_VERSION
     return info
 
@@ -116,4 +144,4 @@ def migrate_checkpoint_config(values: dict[str, Any], version: int, source: str)
         values = migrate_train_config_v1(values, source)
     if version < 3:
         values = migrate_train_config_v2(values)
-    return values
+    return drop_removed_options(values, source)

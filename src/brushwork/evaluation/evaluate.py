@@ -162,7 +162,7 @@ def style_reference(config: EvaluateConfig, device: torch.device) -> StyleRefere
     imagenet = None
     if imagenet_weights_available(config.vgg_weights or None):
         layers = (*VGG_STYLE_LAYERS, CONTENT_LAYER)
-        imagenet = VGGFeatures(layers, backbone="imagenet", weights_path=config.vgg_weights or None).to(device)
+        imagenet = VGGFeatures(layers, backbone="vgg19", weights_path=config.vgg_weights or None).to(device)
     return StyleReference(config.style, config.style_size, device, imagenet)
 
 

@@ -19,7 +19,6 @@ from brushwork.errors import BrushworkError
 from brushwork.inference.stylize import ImageStylizer
 from brushwork.perceptual.color_matching import match_colors
 from brushwork.perceptual.features import feature_network, resolve_layers
-from brushwork.perceptual.losses import total_variation_loss
 from brushwork.perceptual.objective import PerceptualObjective
 from brushwork.perceptual.options import OptimizeConfig
 from brushwork.perceptual.style_images import open_style
@@ -33,7 +32,7 @@ class StyleOptimizer(ImageStylizer):
 
     def __init__(self, config: OptimizeConfig, progress: bool = False):
         config.validate()
-        config.content_layer, config.style_layers, _ = resolve_layers(config.backbone, config.content_layer, config.style_layers)
+        config.content_layer, config.style_layers = resolve_layers(config.backbone, config.content_layer, config.style_layers)
         self.config = config
         self.progress = progress
         self.device = pick_device(config.device)
@@ -59,10 +58,7 @@ class StyleOptimizer(ImageStylizer):
         config = self.config
         features = self.objective.features(image)
         total = config.content_weight * self.objective.content(features, photo_content)
-        total = total + config.style_weight * self.objective.style(features, rng=rng)
-        if config.tv_weight:
-            total = total + config.tv_weight * total_variation_loss(image)
-        return total
+        return total + config.style_weight * self.objective.style(features, rng=rng)
 
     def stylize_tensor(self, images: Tensor) -> Tensor:
         """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1]; each image is optimised on its own."""

@@ -17,7 +17,7 @@ from torch import nn
 
 from brushwork.errors import BrushworkError
 from brushwork.perceptual.options import BACKBONES, DEFAULT_BACKBONE
-from brushwork.perceptual.vgg import RANDOM_SEED, VGG_STYLE_LAYERS, VGGFeatures
+from brushwork.perceptual.vgg import VGG_STYLE_LAYERS, VGGFeatures
 
 
 def default_layers(backbone: str) -> tuple[str, tuple[str, ...]]:
@@ -33,20 +33,16 @@ def default_layers(backbone: str) -> tuple[str, tuple[str, ...]]:
     return "relu4_2", VGG_STYLE_LAYERS
 
 
-def resolve_layers(
-    backbone: str, content_layer: str, style_layers: tuple[str, ...], weights: tuple[float, ...] = ()
-) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
+def resolve_layers(backbone: str, content_layer: str, style_layers: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """The loss layers a config asks for, with `backbone`'s defaults where it gives none."""
     default_content, default_style = default_layers(backbone)
-    style_layers = tuple(style_layers) or default_style
-    return content_layer or default_content, style_layers, tuple(weights) or (1.0,) * len(style_layers)
+    return content_layer or default_content, tuple(style_layers) or default_style
 
 
 def feature_network(
     layers: Sequence[str],
     backbone: str = DEFAULT_BACKBONE,
     weights_path: str | Path | None = None,
-    random_seed: int = RANDOM_SEED,
 ) -> nn.Module:
     """The frozen feature network named by `backbone`, returning `layers` of [0, 1] images.
 
@@ -61,6 +57,4 @@ def feature_network(
         from brushwork.perceptual.efficientnet import EfficientNetFeatures
 
         return EfficientNetFeatures(layers, backbone, weights_path)
-    network = VGGFeatures(layers, "imagenet" if backbone == "vgg19" else "random", weights_path, random_seed)
-    network.backbone = backbone
-    return network
+    return VGGFeatures(layers, backbone, weights_path)

@@ -29,7 +29,6 @@ class OptimizeConfig:
     style_size: int = STYLE_SIZE
     content_weight: float = CONTENT_WEIGHT
     style_weight: float = STYLE_WEIGHT
-    tv_weight: float = 0.0
     content_layer: str = ""
     style_layers: tuple[str, ...] = ()  # empty: the backbone's own (features.default_layers)
     backbone: str = DEFAULT_BACKBONE
@@ -47,6 +46,6 @@ class OptimizeConfig:
             raise BrushworkError(f"--optimizer must be lbfgs or adam (got {self.optimizer!r})")
         if self.vgg_weights and self.backbone != "vgg19":
             raise BrushworkError(f"--vgg-weights is for --backbone vgg19 (got --backbone {self.backbone})")
-        for name in ("lr", "content_weight", "style_weight", "tv_weight"):
+        for name in ("lr", "content_weight", "style_weight"):
             if getattr(self, name) < 0:
                 raise BrushworkError(f"--{name.replace('_', '-')} must be >= 0 (got {getattr(self, name)})")

@@ -255,14 +255,14 @@ def resolve_backbone(
     upto: int | str | None = None,
     seed: int = RANDOM_SEED,
 ) -> dict[str, Tensor]:
-    """The VGG-19 conv weights for ``name``: "imagenet" (from `weights_path`,
-    ``$BRUSHWORK_VGG_WEIGHTS`` or torch.hub's cache, else a download unless
-    ``$BRUSHWORK_OFFLINE`` is "1") or "random" (the deterministic random backbone; ``seed``
-    picks another one). ``upto`` (layer name or features index) drops convs after it."""
+    """The VGG-19 conv weights of backbone ``name``: "vgg19" (torchvision's ImageNet weights,
+    from `weights_path`, ``$BRUSHWORK_VGG_WEIGHTS`` or torch.hub's cache, else a download
+    unless ``$BRUSHWORK_OFFLINE`` is "1") or "random" (the deterministic random backbone;
+    ``seed`` picks another one). ``upto`` (layer name or features index) drops convs after it."""
     if name == "random":
         return random_vgg19_state_dict(seed, upto)
-    if name != "imagenet":
-        raise BrushworkError(f"unknown VGG-19 weights {name!r}; choose imagenet or random")
+    if name != "vgg19":
+        raise BrushworkError(f"unknown VGG-19 backbone {name!r}; choose vgg19 or random")
     sd = load_imagenet_state_dict(weights_path, download=os.environ.get(_ENV_OFFLINE, "").strip() != "1")
     last = _layer_index(upto)
     return {k: v for k, v in sd.items() if int(k.split(".")[1]) <= last}
@@ -276,9 +276,9 @@ class VGGFeatures(nn.Module):
     e.g. 8 for relu4_x, 16 for relu5_x (giving 1×1 maps), 32 for pool5.
 
     Attributes:
-        backbone: "imagenet" or "random".
+        backbone: "vgg19" (ImageNet weights) or "random", as ``--backbone`` names them.
         backbone_id: e.g. ``"random-vgg19-pcg64-20161-<12 hex>"`` or
-            ``"imagenet-vgg19-<12 hex>"``; the hex is :func:`state_dict_checksum` of the
+            ``"vgg19-<12 hex>"``; the hex is :func:`state_dict_checksum` of the
             conv weights this module holds (so it also reflects the depth).
         layers: requested layer names, in request order, without duplicates.
         min_size: smallest input height/width accepted.
@@ -303,7 +303,7 @@ class VGGFeatures(nn.Module):
 
         self.backbone = backbone
         sd = resolve_backbone(backbone, weights_path, upto=depth, seed=random_seed)
-        ids = {"imagenet": "imagenet-vgg19", "random": f"random-vgg19-pcg64-{random_seed}"}
+        ids = {"vgg19": "vgg19", "random": f"random-vgg19-pcg64-{random_seed}"}
         self.backbone_id = f"{ids[self.backbone]}-{state_dict_checksum(sd)[:12]}"
 
         # Built on meta and given the (fresh) loaded tensors: no wasted init, no copy.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from brushwork.errors import BrushworkError
+from brushwork.migrations import drop_removed_options
 from brushwork.models.config import GeneratorConfig
 from brushwork.perceptual.features import resolve_layers
 from brushwork.perceptual.options import BACKBONES, CONTENT_WEIGHT, DEFAULT_BACKBONE, STYLE_SIZE, STYLE_WEIGHT
@@ -51,20 +52,17 @@ class TrainConfig:
     warmup_steps: int = 100  # learning rates ramp up linearly over these first steps
     # ...then decay along a cosine to this fraction of their start by the last step (1: constant).
     lr_final: float = 0.1
-    grad_clip: float = 0.0  # clip the generator's gradient norm to this (0: no clipping)
     content_weight: float = CONTENT_WEIGHT
     style_weight: float = STYLE_WEIGHT
     adversarial_weight: float = 0.3
-    tv_weight: float = 0.0
     # Strength control: each step adds batch_size // 2 photos at strengths S drawn from
     # [0, max_strength], their style (and adversarial) loss weighted by S, so one model covers
     # them all (0: a model of one strength, 1; a model of several styles still takes blends).
     max_strength: float = 0.0
     adversarial_start: float = 0.2  # fraction of iterations trained without the GAN term first
-    # Empty: the backbone's own choice (features.default_layers); weights default to 1 each.
+    # Empty: the backbone's own choice (features.default_layers).
     content_layer: str = ""
     style_layers: tuple[str, ...] = ()
-    style_layer_weights: tuple[float, ...] = ()
     backbone: str = DEFAULT_BACKBONE
     vgg_weights: str = ""  # with backbone vgg19: a local copy of torchvision's ImageNet weights
     seed: int = 0
@@ -92,7 +90,7 @@ class TrainConfig:
                 raise BrushworkError(f"{name} must be in (0, 1] (got {getattr(self, name)})")
         if not 0 <= self.lr_final <= 1:
             raise BrushworkError(f"lr_final must be in [0, 1] (got {self.lr_final})")
-        for name in ("content_weight", "style_weight", "adversarial_weight", "tv_weight", "grad_clip"):
+        for name in ("content_weight", "style_weight", "adversarial_weight"):
             if getattr(self, name) < 0:
                 raise BrushworkError(f"{option_name(name)} must be >= 0 (got {getattr(self, name)})")
         if not 0 <= self.adversarial_start <= 1:
@@ -105,11 +103,6 @@ class TrainConfig:
             raise BrushworkError(f"--vgg-weights is for --backbone vgg19 (this run uses {self.backbone})")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise BrushworkError(f"precision must be auto, fp32 or bf16 (got {self.precision!r})")
-        _, layers, _ = self.loss_layers()
-        if self.style_layer_weights and len(self.style_layer_weights) != len(layers):
-            raise BrushworkError(
-                f"style_layer_weights has {len(self.style_layer_weights)} values for {len(layers)} style layers"
-            )
         self.generator.validate()
         if self.conditioned and self.generator.arch != "brushwork":
             raise BrushworkError("strength control and several styles need the brushwork generator (--arch brushwork)")
@@ -120,9 +113,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.style = self.styles()
 
-    def loss_layers(self) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
-        """(content layer, style layers, style layer weights), the backbone's defaults filled in."""
-        return resolve_layers(self.backbone, self.content_layer, self.style_layers, self.style_layer_weights)
+    def loss_layers(self) -> tuple[str, tuple[str, ...]]:
+        """(content layer, style layers), the backbone's defaults filled in."""
+        return resolve_layers(self.backbone, self.content_layer, self.style_layers)
 
     def styles(self) -> tuple[str, ...]:
         """`style` as a tuple (it may have been set to one path as a string)."""
@@ -165,7 +158,7 @@ class TrainConfig:
             if bad:
                 raise BrushworkError(f"{source}: unknown generator option(s) {', '.join(bad)}")
             generator = GeneratorConfig(**generator)
-        for key in ("style", "style_layers", "style_layer_weights"):
+        for key in ("style", "style_layers"):
             if isinstance(values.get(key), str):
                 values[key] = [values[key]]
             if key in values:
@@ -186,8 +179,9 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            values = tomllib.load(handle)
     except FileNotFoundError:
         raise BrushworkError(f"{path}: no such config file") from None
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BrushworkError(f"{path}: not a valid TOML config ({exc})") from None
+    return drop_removed_options(values, str(path))

@@ -17,18 +17,17 @@ from typing import Any
 import torch
 from torch import Tensor
 from torch.func import functional_call
-from torchvision.transforms.functional import center_crop, resize
 from tqdm.auto import tqdm
 
 from brushwork.devices import pick_device
 from brushwork.errors import BrushworkError, describe
-from brushwork.images import find_images, load_image, save_image
+from brushwork.images import find_images, open_image, pil_to_tensor, save_image
 from brushwork.inference.modelfile import save_model
 from brushwork.models import build_generator
 from brushwork.perceptual.features import feature_network
-from brushwork.perceptual.losses import jittered_views, total_variation_loss
+from brushwork.perceptual.losses import jittered_views
 from brushwork.perceptual.objective import PerceptualObjective
-from brushwork.sheets import image_grid
+from brushwork.sheets import fit_cell, image_grid
 from brushwork.training.checkpoint import read_checkpoint, save_checkpoint
 from brushwork.training.config import TrainConfig
 from brushwork.training.crops import RandomCrops
@@ -76,7 +75,7 @@ class Trainer:
     def __init__(self, config: TrainConfig):
         config.validate()
         # The backbone's default layers are written into the config, so the model file says which were used.
-        config.content_layer, config.style_layers, config.style_layer_weights = config.loss_layers()
+        config.content_layer, config.style_layers = config.loss_layers()
         self.config = config
         self.device = pick_device(config.device)
         torch.manual_seed(config.seed)
@@ -95,10 +94,7 @@ class Trainer:
         style_images = [list(style.images()) for style in self.styles]  # decoded once, for the style targets
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         self.vgg = feature_network(layers, config.backbone, config.vgg_weights or None).to(self.device)
-        self.objective = PerceptualObjective(
-            self.vgg, config.style_layers, style_images, self.device, config.content_layer,
-            dict(zip(config.style_layers, config.style_layer_weights)),
-        )  # fmt: skip
+        self.objective = PerceptualObjective(self.vgg, config.style_layers, style_images, self.device, config.content_layer)
         # Each style layer's distance in units of the photos' own (objective.py), measured on a
         # fixed, seeded batch of training crops: a resumed run gets the same units.
         calibration = self.content.sample(CALIBRATION_PHOTOS, torch.Generator().manual_seed(config.seed + CALIBRATION_SEED))
@@ -170,9 +166,6 @@ class Trainer:
             "style": self.objective.style(features, style, strengths, rng),
         }
         total = config.content_weight * losses["content"] + config.style_weight * losses["style"]
-        if config.tv_weight:
-            losses["tv"] = total_variation_loss(stylized)
-            total = total + config.tv_weight * losses["tv"]
 
         if config.adversarial_weight and self.step >= config.adversarial_start * config.iterations:
             discriminator = self._discriminator(style)
@@ -189,7 +182,8 @@ class Trainer:
 
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
-        losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.generator.parameters(), config.grad_clip or math.inf)
+        # The gradient's norm, for the log (an infinite limit clips nothing).
+        losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.generator.parameters(), math.inf)
         self.opt_g.step()
         losses["total"] = total.detach()
         self.step += 1
@@ -327,11 +321,11 @@ class Trainer:
         photos = []
         for path in chosen:
             try:
-                photo = load_image(path)
+                photo = open_image(path)
             except BrushworkError:
                 continue  # a bad photo is already reported by the crop sampler
             # Square centre crops keep the grid compact whatever the photos' orientation.
-            photos.append(center_crop(resize(photo, SAMPLE_SIZE, antialias=True), SAMPLE_SIZE))
+            photos.append(pil_to_tensor(fit_cell(photo, SAMPLE_SIZE, crop=True)))
         return photos
 
 
