@@ -49,11 +49,14 @@ def test_the_stylize_and_styles_commands_load_only_the_inference_core(tiny_model
 
 
 def test_train_help_is_a_short_curated_list_with_defaults_and_choices(capsys):
+    from brushwork.training.config import FLAGS
+
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = capsys.readouterr().out
     flags = [line.split()[0].rstrip(",") for line in text.splitlines() if line.startswith("  -")]
     assert "-h" in flags and len(flags) <= 21, flags  # 20 options and --help
+    assert sorted(flags) == sorted(["-h", "--config", "--resume", "--quiet", *("--" + f.replace("_", "-") for f in FLAGS)])
     for flag in ("--iterations", "--content-weight", "--style-weight", "--batch-size"):
         assert flag in flags
     assert "(default: 800)" in text and "(default: 2.0)" in text

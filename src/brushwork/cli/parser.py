@@ -1,6 +1,6 @@
-"""The command line's flags: an explicit list per command, in argument groups, with defaults
-and choices in ``--help``. Research knobs (learning rates, layers, crop size, ...) are TOML
-keys of ``brushwork train --config`` only (training/config.py)."""
+"""The command line's flags: a list per command, in argument groups, with defaults and choices
+in ``--help``. `brushwork train`'s come from one table, training/config.py's FLAGS; research
+knobs (learning rates, layers, crop size, ...) are TOML keys of ``brushwork train --config`` only."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import argparse
 import dataclasses
 from typing import Any
 
+from brushwork.devices import DEVICE_HELP
 from brushwork.errors import BrushworkError
-
-DEVICE_HELP = "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps"
 
 
 class Parser(argparse.ArgumentParser):
@@ -28,59 +27,35 @@ def _default(config_class: type, name: str) -> Any:
     return field.default if field.default is not dataclasses.MISSING else field.default_factory()
 
 
-def _train_flag(group, name: str, help_text: str, config_class: type | None = None, **options) -> None:
-    """A flag for a TrainConfig (or GeneratorConfig) field. Absent flags stay absent
-    (SUPPRESS), so a --config file or a --resume checkpoint keeps its values; --help shows
-    the field's default."""
-    from brushwork.training.config import TrainConfig
-
-    default = _default(config_class or TrainConfig, name)
-    if "action" not in options:
-        options.setdefault("type", type(default))
-        if type(default) in (int, float):
-            options.setdefault("metavar", "N" if type(default) is int else "X")
-    shown = f" (default: {default})" if default not in ("", (), None) else ""
-    group.add_argument("--" + name.replace("_", "-"), default=argparse.SUPPRESS, help=help_text + shown, **options)
-
-
 def _add_train(commands) -> None:
+    """`brushwork train`: a flag for each field in training.config.FLAGS (its group and help
+    from there, its default from the field), and the three flags that are no field."""
     from brushwork.models.config import ARCHITECTURES, GeneratorConfig
     from brushwork.perceptual.options import BACKBONES
+    from brushwork.training.config import FLAGS, TrainConfig
 
     train = commands.add_parser(
         "train", help=HELP["train"], formatter_class=_help_formatter,
         description="Train a feed-forward style model. Flags override --config (TOML, which also takes the "
         "research options: README, 'Train your own style') and, with --resume, the checkpoint's stored values.",
     )  # fmt: skip
-    source = train.add_argument_group("what to train on")
-    _train_flag(source, "content", "folder of photos (searched recursively)")
-    _train_flag(source, "style", "a painting (image file) or a folder of an artist's paintings, optionally NAME=PATH; "
-                "repeat it to train one model for several styles", action="append")  # fmt: skip
-    source.add_argument("--config", help="TOML file with training options (flags override it)")
-    source.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.pt")
-    output = train.add_argument_group("output")
-    _train_flag(output, "output", "model file to write (.safetensors)")
-    _train_flag(output, "name", "style name stored in the model (default: the style file or folder name)")
-    _train_flag(output, "description", "one-line description stored in the model")
-    _train_flag(output, "run_dir", "folder for samples, checkpoints and TensorBoard logs (default: runs/NAME)")
-    recipe = train.add_argument_group("training")
-    _train_flag(recipe, "iterations", "training steps")
-    _train_flag(recipe, "batch_size", "photos per step")
-    _train_flag(recipe, "max_strength", "train strength control: strengths from 0 to this (e.g. 1.5) for "
-                "stylize --strength; 0: one strength")  # fmt: skip
-    _train_flag(recipe, "seed", "random seed (a run is reproducible, also across --resume)")
-    loss = train.add_argument_group("loss")
-    _train_flag(loss, "content_weight", "weight of the content loss (relative feature error)")
-    _train_flag(loss, "style_weight", "weight of the style loss (sliced Wasserstein, in units of the unstyled photos' distance)")
-    _train_flag(loss, "adversarial_weight", "weight of the adversarial loss (0: no discriminator)")
-    _train_flag(loss, "backbone", "loss network: ImageNet EfficientNet-Lite0 from pip, VGG-19 (needs "
-                "--vgg-weights) or random (tests and speed checks only)", choices=BACKBONES)  # fmt: skip
-    _train_flag(loss, "vgg_weights", "with --backbone vgg19: torchvision's VGG-19 weights (vgg19-dcbb9e9d.pth)")
-    machine = train.add_argument_group("generator and machine")
-    _train_flag(machine, "arch", "generator: brushwork's, or johnson (Johnson et al. 2016, the baseline)",
-                GeneratorConfig, choices=ARCHITECTURES)  # fmt: skip
-    _train_flag(machine, "device", DEVICE_HELP)
-    machine.add_argument("--quiet", action="store_true", help="no progress bar")
+    argparse_options = {"style": {"action": "append"}, "backbone": {"choices": BACKBONES}, "arch": {"choices": ARCHITECTURES}}
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    groups: dict[str, Any] = {}
+    for name, (title, help_text) in FLAGS.items():
+        group = groups.get(title) or groups.setdefault(title, train.add_argument_group(title))
+        options = argparse_options.get(name, {})
+        default = _default(TrainConfig if name in fields else GeneratorConfig, name)
+        if "action" not in options:
+            options = {"type": type(default), **options}
+            if type(default) in (int, float):
+                options["metavar"] = "N" if type(default) is int else "X"
+        shown = f" (default: {default})" if default not in ("", (), None) else ""
+        # Absent flags stay absent (SUPPRESS), so a --config file or a --resume checkpoint keeps its values.
+        group.add_argument("--" + name.replace("_", "-"), default=argparse.SUPPRESS, help=help_text + shown, **options)
+    groups["what to train on"].add_argument("--config", help="TOML file with training options (flags override it)")
+    groups["what to train on"].add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.pt")
+    groups["generator and machine"].add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _add_stylize(commands) -> None:

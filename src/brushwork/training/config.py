@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from brushwork.devices import DEVICE_HELP
 from brushwork.errors import BrushworkError
 from brushwork.migrations import drop_removed_options
 from brushwork.models.config import GeneratorConfig
@@ -22,18 +23,37 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-
-# The fields `brushwork train` has flags for (cli/parser.py); the rest are TOML keys only.
-FLAGS = (
-    "content", "style", "output", "name", "description", "run_dir", "iterations", "batch_size", "max_strength",
-    "seed", "content_weight", "style_weight", "adversarial_weight", "backbone", "vgg_weights", "device",
-)  # fmt: skip
+# `brushwork train`'s flags, in --help order: field -> (the --help group it is listed in, its
+# help). cli/parser.py adds them, each with its field's default; every other field is a TOML
+# key only. "arch" is the generator's field ([generator] in TOML).
+FLAGS: dict[str, tuple[str, str]] = {
+    "content": ("what to train on", "folder of photos (searched recursively)"),
+    "style": ("what to train on", "a painting (image file) or a folder of an artist's paintings, optionally "
+              "NAME=PATH; repeat it to train one model for several styles"),
+    "output": ("output", "model file to write (.safetensors)"),
+    "name": ("output", "style name stored in the model (default: the style file or folder name)"),
+    "description": ("output", "one-line description stored in the model"),
+    "run_dir": ("output", "folder for samples, checkpoints and TensorBoard logs (default: runs/NAME)"),
+    "iterations": ("training", "training steps"),
+    "batch_size": ("training", "photos per step"),
+    "max_strength": ("training", "train strength control: strengths from 0 to this (e.g. 1.5) for stylize "
+                     "--strength; 0: one strength"),
+    "seed": ("training", "random seed (a run is reproducible, also across --resume)"),
+    "content_weight": ("loss", "weight of the content loss (relative feature error)"),
+    "style_weight": ("loss", "weight of the style loss (sliced Wasserstein, in units of the unstyled photos' distance)"),
+    "adversarial_weight": ("loss", "weight of the adversarial loss (0: no discriminator)"),
+    "backbone": ("loss", "loss network: ImageNet EfficientNet-Lite0 from pip, VGG-19 (needs --vgg-weights) or "
+                 "random (tests and speed checks only)"),
+    "vgg_weights": ("loss", "with --backbone vgg19: torchvision's VGG-19 weights (vgg19-dcbb9e9d.pth)"),
+    "arch": ("generator and machine", "generator: brushwork's, or johnson (Johnson et al. 2016, the baseline)"),
+    "device": ("generator and machine", DEVICE_HELP),
+}  # fmt: skip
 
 
 @dataclass
 class TrainConfig:
     """Everything `brushwork train` needs. Field names are the TOML keys; the CLI has flags
-    for the common ones (FLAGS below; cli/parser.py adds them)."""
+    for the common ones (FLAGS above)."""
 
     content: str = ""
     # Each a painting or a folder of an artist's paintings, optionally named: "NAME=PATH".
