@@ -53,13 +53,24 @@ def command_line() -> str:
     return shlex.join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
 
 
+# Where RESULTS.md's history of earlier versions starts: sections moved there lost their
+# markers, so no run rewrites them, and a new section goes in above it.
+HISTORY = "<!-- history -->"
+
+
 def write_section(results: Path, section: str, text: str) -> None:
-    """Replace (or append) the block between ``<!-- section -->`` markers in `results`."""
+    """Replace the block between ``<!-- section -->`` markers in `results`, or add it at the
+    end of the current results (above the history, if there is one)."""
     begin, end = f"<!-- {section} -->", f"<!-- /{section} -->"
     block = f"{begin}\n{text.strip()}\n{end}"
     old = results.read_text() if results.exists() else "# Benchmark results\n"
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    new = pattern.sub(lambda _: block, old) if pattern.search(old) else old.rstrip() + "\n\n" + block + "\n"
+    if pattern.search(old):
+        new = pattern.sub(lambda _: block, old)
+    elif HISTORY in old:
+        new = old.replace(HISTORY, block + "\n\n" + HISTORY, 1)
+    else:
+        new = old.rstrip() + "\n\n" + block + "\n"
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(new)
 

@@ -42,3 +42,27 @@ def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_pat
     assert not re.search(r"\bnan\b", text.split(heading, 1)[1], re.I)  # every number was computed
     if "--also-single" in extra:
         assert "| a | starry_night (one style, another run) |" in text
+
+
+def test_a_run_rewrites_its_own_section_and_never_the_history(tmp_path):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from common import HISTORY, write_section
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    results = tmp_path / "RESULTS.md"
+    old = '## brushwork 0.2.0: Quality (was section "quality")\nold numbers\n'
+    results.write_text(f"# Benchmark results\n\n<!-- inference -->\nbefore\n<!-- /inference -->\n\n{HISTORY}\n# History\n\n{old}")
+    write_section(results, "inference", "after")
+    write_section(results, "quality", "## Quality\nnew numbers")
+    current, history = results.read_text().split(HISTORY)
+    assert "<!-- inference -->\nafter\n<!-- /inference -->" in current and "before" not in current
+    assert "<!-- quality -->\n## Quality\nnew numbers\n<!-- /quality -->" in current
+    assert history == f"\n# History\n\n{old}"
+
+
+def test_the_history_of_the_results_file_has_no_section_a_run_would_rewrite():
+    current, history = (BENCHMARKS / "RESULTS.md").read_text().split("<!-- history -->")
+    assert "<!--" not in history
+    for heading in re.findall(r"^## (.*)$", history, re.M):
+        assert re.match(r"brushwork \d+\.\d+\.\d+: ", heading), heading  # each names its version

@@ -1,9 +1,10 @@
 """Per-image optimisation (Gatys et al. 2016): the quality reference a trained generator is held against.
 
 No training: the output pixels themselves are optimised, starting from the photo, to lower
-the same content + Gram style loss that `brushwork train` gives the generator (same layers,
-same relative normalisation, same weights). Slow — seconds to minutes per image — but it
-works with any painting and shows what the loss can reach for that photo.
+the same content + sliced Wasserstein style loss that `brushwork train` gives the generator
+(perceptual/objective.py: same layers, same calibration, same weights). Slow (seconds to
+minutes per image), but it works with any painting and shows what the loss can reach for
+that photo.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from brushwork.perceptual.options import OptimizeConfig
 from brushwork.perceptual.style_images import open_style
 
 class StyleOptimizer(ImageStylizer):
-    """Stylizes each photo by optimising its pixels. The style's Gram targets are taken once.
+    """Stylizes each photo by optimising its pixels. The style's targets are taken once.
 
     ``StyleOptimizer(OptimizeConfig(style="painting.jpg"))(photo)``; ``last_losses`` holds
     the total loss after every step of the most recent image.
@@ -48,8 +49,8 @@ class StyleOptimizer(ImageStylizer):
         self.last_losses: list[float] = []
 
     def _set_style(self, paintings: list[Tensor]) -> None:
-        """The objective with the Gram targets of `paintings` (1×3×h×w each): training's, so the
-        weights mean the same thing."""
+        """The objective with the style targets of `paintings` (1×3×h×w each): training's, so
+        the weights mean the same thing."""
         config = self.config
         self.objective = PerceptualObjective(self.vgg, config.style_layers, [paintings], self.device, config.content_layer)
 
