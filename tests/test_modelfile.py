@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import save_file
 
 from brushwork.errors import BrushworkError
-from brushwork.inference.modelfile import FORMAT_VERSION, load_model, read_metadata
+from brushwork.inference.modelfile import FORMAT_VERSION, load_model, read_metadata, save_model
 
 
 def test_round_trip_keeps_weights_and_metadata(tiny_model):
@@ -55,6 +55,16 @@ def test_format_1_files_of_the_kept_design_load_and_paint_the_same(tmp_path):
     assert "palette_weight" not in info["train_config"]
     photo = torch.rand(1, 3, 21, 19)
     assert torch.equal(loaded(photo), generator(photo))
+
+
+def test_a_recipe_loses_the_removed_options_at_their_off_value_and_keeps_others_as_history(tmp_path):
+    from brushwork.models import Generator, GeneratorConfig
+
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1))
+    for recipe, kept in (({"tv_weight": 0.0, "grad_clip": 0.0, "style_layer_weights": [1.0, 1.0]}, {}),
+                         ({"tv_weight": 0.5}, {"tv_weight": 0.5})):  # fmt: skip
+        save_model(tmp_path / "m.safetensors", generator, {"style_name": "m", "train_config": {"iterations": 5, **recipe}})
+        assert load_model(tmp_path / "m.safetensors")[1]["train_config"] == {"iterations": 5, **kept}
 
 
 def test_format_1_recipes_name_the_backbone_as_now(tmp_path):

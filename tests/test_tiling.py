@@ -39,7 +39,7 @@ def assert_seamless(whole, tiled, tile, margin=DEFAULT_MARGIN, multiple=8, min_p
     across every seam, where a tile that read too little context would differ first. The
     image must be several tiles wide, so that some tiles read only part of it: a tile whose
     context is the whole image would match by construction."""
-    whole, tiled = (torch.as_tensor(np.array(image)) for image in (whole, tiled))
+    whole, tiled = (image if isinstance(image, torch.Tensor) else torch.from_numpy(np.array(image)) for image in (whole, tiled))
     height, width = whole.shape[:2]
     parts = list(plan_tiles(height, width, tile, margin, multiple))
     assert any(p.context[2] - p.context[0] < height for p in parts), "every tile reads every row"

@@ -48,7 +48,7 @@ _GENERATOR_FIELDS = ("arch", "channels", "res_blocks", "cond_dim", "photo_gain")
 _REMOVED_OPTIONS = {
     "tv_weight": lambda value: not value,
     "grad_clip": lambda value: not value,
-    "style_layer_weights": lambda value: all(weight == 1 for weight in (value or ())),
+    "style_layer_weights": lambda value: not value or (isinstance(value, (list, tuple)) and all(w == 1 for w in value)),
 }
 
 
@@ -128,10 +128,11 @@ def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> d
         info["generator"] = migrate_generator_v2(info.get("generator") or {})
         if isinstance(info.get("train_config"), dict):
             info["train_config"] = migrate_train_config_v2(info["train_config"])
-    try:
-        info["train_config"] = drop_removed_options(info["train_config"], source)
-    except (BrushworkError, KeyError, TypeError):
-        pass  # as above: the recipe is history
+    if isinstance(info.get("train_config"), dict):
+        try:
+            info["train_config"] = drop_removed_options(info["train_config"], source)
+        except BrushworkError:
+            pass  # as above: the recipe is history
     info["format_version"] = MODEL_FORMAT_VERSION
     return info
 
