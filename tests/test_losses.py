@@ -3,7 +3,6 @@ import torch
 
 from brushwork.perceptual.losses import (
     content_loss, gram_distance, gram_matrix, mean_grams, random_directions, sliced_wasserstein_loss, style_loss,
-    total_variation_loss,
 )  # fmt: skip
 from brushwork.perceptual.objective import PerceptualObjective
 from brushwork.training.discriminator import discriminator_loss, generator_adversarial_loss
@@ -39,12 +38,6 @@ def test_style_loss_weights_and_broadcast():
     assert style_loss(g, targets, {"a": 1.0, "b": 1.0}).item() == 5.0
     assert style_loss(g, targets, {"a": 2.0, "b": 0.5}).item() == 4.0
     assert style_loss(g, targets, {"a": 1.0}).item() == 1.0
-
-
-def test_total_variation_known_value():
-    image = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])  # horizontal steps of 1, no vertical change
-    assert total_variation_loss(image).item() == 1.0
-    assert total_variation_loss(torch.ones(1, 3, 4, 4)).item() == 0.0
 
 
 def test_hinge_losses_known_values():

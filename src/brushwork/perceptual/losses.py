@@ -168,16 +168,3 @@ def relative_layer_weights(
     """
     weights = weights if weights is not None else dict.fromkeys(targets, 1.0)
     return {layer: weight / targets[layer].pow(2).mean().clamp_min(1e-12) for layer, weight in weights.items()}
-
-
-def total_variation_loss(images: Tensor) -> Tensor:
-    """Mean absolute difference of neighbouring pixels (anisotropic TV).
-
-    Args:
-        images: N×C×H×W.
-    Returns:
-        scalar.
-    """
-    dy = (images[:, :, 1:, :] - images[:, :, :-1, :]).abs().mean()
-    dx = (images[:, :, :, 1:] - images[:, :, :, :-1]).abs().mean()
-    return dx + dy

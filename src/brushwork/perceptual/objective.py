@@ -49,8 +49,8 @@ class PerceptualObjective:
 
     ``network``: a frozen feature network (perceptual/features.py) returning at least
     `content_layer` (if given) and `style_layers`. ``paintings``: per style, its image(s)
-    (1×3×H×W each). ``layer_weights``: the weight per style layer (default 1 each);
-    ``color_weight``: the colour layer's (0: no colour term).
+    (1×3×H×W each). Each style layer weighs 1; ``color_weight`` is the colour layer's (0: no
+    colour term).
     """
 
     def __init__(
@@ -60,11 +60,10 @@ class PerceptualObjective:
         paintings: Sequence[Iterable[Tensor]],
         device: torch.device | str,
         content_layer: str = "",
-        layer_weights: Mapping[str, float] | None = None,
         color_weight: float = COLOR_WEIGHT,
     ):
         self.network, self.content_layer = network, content_layer
-        self.weights = dict(layer_weights or dict.fromkeys(style_layers, 1.0))
+        self.weights = dict.fromkeys(style_layers, 1.0)
         if color_weight:
             self.weights[PIXELS] = color_weight
         self.targets = [self._target(images, device) for images in paintings]
