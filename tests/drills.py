@@ -26,7 +26,7 @@ from tests.hostile_corpus import picture
 TOML = """
 iterations = {iterations}
 batch_size = 2
-crop = 32
+crop = 48
 style_size = 48
 warmup_steps = 2
 adversarial_start = 0.3

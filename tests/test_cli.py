@@ -190,7 +190,7 @@ def test_train_reads_toml_and_flags_override(tmp_path, photo_dir, capsys, monkey
     monkeypatch.chdir(tmp_path)
     style = make_photo(tmp_path / "painting.png", size=(40, 40), seed=3)
     (tmp_path / "cfg.toml").write_text(
-        f'content = "{photo_dir}"\nstyle = "{style}"\niterations = 50\ncrop = 32\nbatch_size = 1\n'
+        f'content = "{photo_dir}"\nstyle = "{style}"\niterations = 50\ncrop = 48\nbatch_size = 1\n'
         'backbone = "random"\nstyle_size = 40\n[generator]\nchannels = 8\nres_blocks = 1\n'
     )
     code, out, err = run(["train", "--config", "cfg.toml", "--iterations", 3, "--output", "m.safetensors", "--quiet"], capsys)

@@ -60,7 +60,7 @@ def test_training_runs_on_the_gpu(tmp_path, photo_dir):
 
     style = make_photo(tmp_path / "painting.png", size=(48, 48), seed=5)
     config = TrainConfig(content=str(photo_dir), style=str(style), output=str(tmp_path / "m.safetensors"),
-                         run_dir=str(tmp_path / "run"), iterations=3, batch_size=2, crop=32, style_size=48,
+                         run_dir=str(tmp_path / "run"), iterations=3, batch_size=2, crop=48, style_size=48,
                          device="cuda", generator=GeneratorConfig(channels=8, res_blocks=1))  # fmt: skip
     result = train(config, progress=False)
     assert result.steps == 3 and result.model_path.is_file()

@@ -74,6 +74,8 @@ def test_per_sample_weights_scale_each_samples_share():
 class _Channels(torch.nn.Module):
     """A stand-in feature network: "x" is the image itself, "y" its 2×2 average."""
 
+    min_size = 2
+
     def forward(self, images):
         return {"x": images, "y": torch.nn.functional.avg_pool2d(images, 2)}
 
@@ -82,7 +84,8 @@ def test_the_objective_is_zero_for_the_painting_and_the_photo_and_relative_other
     torch.manual_seed(0)
     painting, photo = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
     objective = PerceptualObjective(_Channels(), ("x", "y"), [[painting]], "cpu", content_layer="x")
-    assert set(objective.weights) == {"x", "y", "pixels"}  # the two feature layers and the colours
+    # the two feature layers at the image's size and at half size, and the colours at 1/2 and 1/8
+    assert set(objective.weights) == {"x", "y", "x@1/2", "y@1/2", "pixels", "pixels@1/8"}
     assert objective.style(objective.features(painting)).item() == pytest.approx(0.0, abs=1e-10)
     assert objective.content(objective.features(photo), photo).item() == 0.0
     # Relative content error: twice the photo is off by the photo's own mean square, i.e. 1.
@@ -90,16 +93,16 @@ def test_the_objective_is_zero_for_the_painting_and_the_photo_and_relative_other
     # Calibrated on the photo, each layer's distance is 1 for the photo itself (same directions).
     objective.calibrate(photo, torch.Generator().manual_seed(3))
     distances = objective.layer_distances(objective.features(photo), rng=torch.Generator().manual_seed(3))
-    assert {k: v.item() for k, v in distances.items()} == pytest.approx({"x": 1.0, "y": 1.0, "pixels": 1.0})
+    assert {k: v.item() for k, v in distances.items()} == pytest.approx(dict.fromkeys(objective.weights, 1.0))
     objective.weights["y"] = 2.0
     style = objective.style(objective.features(photo), rng=torch.Generator().manual_seed(3))
-    assert style.item() == pytest.approx(4.0)
+    assert style.item() == pytest.approx(7.0)
 
 
 def test_the_colour_layer_can_be_left_out():
     painting = torch.rand(1, 3, 8, 8)
     objective = PerceptualObjective(_Channels(), ("x",), [[painting]], "cpu", color_weight=0.0)
-    assert list(objective.weights) == ["x"]
+    assert list(objective.weights) == ["x", "x@1/2"]
 
 
 def test_sliced_wasserstein_of_a_shift_is_the_squared_projected_shift():

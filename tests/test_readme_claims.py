@@ -69,7 +69,7 @@ def test_research_options_live_in_the_toml_config(tmp_path, photo_dir, capsys, m
     monkeypatch.chdir(tmp_path)
     style = make_photo(tmp_path / "painting.png", size=(40, 40))
     (tmp_path / "cfg.toml").write_text(
-        f'content = "{photo_dir}"\nstyle = "{style}"\niterations = 2\ncrop = 32\nbatch_size = 1\nlr_g = 0.001\n'
+        f'content = "{photo_dir}"\nstyle = "{style}"\niterations = 2\ncrop = 48\nbatch_size = 1\nlr_g = 0.001\n'
         'backbone = "random"\nstyle_size = 40\n[generator]\nchannels = 8\nres_blocks = 1\nphoto_gain = 0.2\n'
     )
     code, _, err = run(["train", "--config", "cfg.toml", "--output", "m.safetensors", "--quiet"], capsys)
@@ -85,7 +85,7 @@ def quick(tmp_path, photo_dir):
     style = make_photo(tmp_path / "painting.png", size=(40, 40), seed=3)
     return TrainConfig(
         content=str(photo_dir), style=str(style), output=str(tmp_path / "m.safetensors"), run_dir=str(tmp_path / "run"),
-        iterations=2, batch_size=1, crop=32, style_size=40, backbone="random", device="cpu", sample_every=100,
+        iterations=2, batch_size=1, crop=48, style_size=40, backbone="random", device="cpu", sample_every=100,
         checkpoint_every=2, generator=GeneratorConfig(channels=8, res_blocks=1),
     )  # fmt: skip
 
@@ -98,7 +98,7 @@ def test_flags_given_with_resume_override_the_stored_ones(quick, tmp_path, capsy
     assert code == 0, err
     assert "4 steps" in out and (tmp_path / "more.safetensors").is_file()
     code, out, _ = run(["info", tmp_path / "more.safetensors", "--json"], capsys)
-    assert '"iterations": 4' in out and '"crop": 32' in out  # the rest comes from the checkpoint
+    assert '"iterations": 4' in out and '"crop": 48' in out  # the rest comes from the checkpoint
     code, _, err = run(["train", "--resume", checkpoint, "--config", "x.toml"], capsys)
     assert code == 2
     assert_one_line_error(err, "--resume", "not both")

@@ -14,7 +14,7 @@ from .corpus_check import judge, mirrored, relaxed, sample
 from .hostile_corpus import TINY, build_corpus, picture
 
 TRAIN_TOML = """
-crop = 32
+crop = 48
 style_size = 64
 sample_every = 1000
 checkpoint_every = 1000

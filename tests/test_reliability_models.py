@@ -74,7 +74,7 @@ def test_resume_refuses_every_damaged_checkpoint(models, tmp_path):
     picture(48, 48).save(tmp_path / "painting.png")
     (tmp_path / "photos").mkdir()
     picture().save(tmp_path / "photos" / "p.png")
-    config = TrainConfig(content=str(tmp_path / "photos"), style=str(tmp_path / "painting.png"), crop=32,
+    config = TrainConfig(content=str(tmp_path / "photos"), style=str(tmp_path / "painting.png"), crop=48,
                          iterations=2, backbone="random", device="cpu", run_dir=str(tmp_path / "run"),
                          generator=GeneratorConfig(channels=8, res_blocks=1))  # fmt: skip
     valid = Trainer(config).save_checkpoint()

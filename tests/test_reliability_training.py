@@ -25,7 +25,7 @@ def trainer(tmp_path):
     for i in range(2):
         picture(48, 40, seed=i).save(tmp_path / "photos" / f"p{i}.png")
     picture(48, 48).save(tmp_path / "painting.png")
-    config = TrainConfig(content=str(tmp_path / "photos"), style=str(tmp_path / "painting.png"), crop=32,
+    config = TrainConfig(content=str(tmp_path / "photos"), style=str(tmp_path / "painting.png"), crop=48,
                          style_size=48, iterations=6, batch_size=2, backbone="random", device="cpu",
                          run_dir=str(tmp_path / "run"), output=str(tmp_path / "model.safetensors"),
                          checkpoint_every=2, sample_every=1000, generator=GeneratorConfig(channels=8, res_blocks=1))  # fmt: skip

@@ -23,7 +23,7 @@ def config(tmp_path, photo_dir):
         run_dir=str(tmp_path / "run"),
         iterations=40,
         batch_size=2,
-        crop=32,
+        crop=48,
         style_size=48,
         lr_g=3e-3,
         backbone="random",
@@ -51,7 +51,7 @@ def test_smoke_training_lowers_style_loss_and_writes_a_loadable_model(config, tm
     assert not any("adversarial" in h for h in result.history[:20])
     generator, info = load_model(result.model_path)
     assert info["style_name"] == "painting" and info["backbone"] == "random" and info["steps"] == 40
-    assert info["train_config"]["crop"] == 32
+    assert info["train_config"]["crop"] == 48
     assert info["style_thumbnail_jpeg_base64"]
     assert generator(torch.rand(1, 3, 19, 23)).shape == (1, 3, 19, 23)
     assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == ["step_000020.png", "step_000040.png"]

@@ -98,7 +98,7 @@ def test_job_queue_cancels_running_and_queued_jobs_and_keeps_state_on_disk(studi
     painting = str(make_photo(tmp_path / "painting.png", size=(64, 64), seed=5))
     queue = JobQueue(settings.jobs_dir)
     try:
-        options = dict(paintings=[painting], photos=photos, iterations=5000, batch_size=1, crop=32, backbone="random")
+        options = dict(paintings=[painting], photos=photos, iterations=5000, batch_size=1, crop=48, backbone="random")
         first = start_training(TrainRequest(name="first", **options), queue, library, settings)
         second = start_training(TrainRequest(name="second", **options), queue, library, settings)
         with pytest.raises(BrushworkError, match="already queued or running"):
@@ -182,7 +182,7 @@ def test_serve_command_answers_on_loopback_and_stops_on_ctrl_c(tmp_path):
 def test_training_on_the_server_photo_folder(studio, tmp_path):
     settings, library = studio
     painting = str(make_photo(tmp_path / "painting.png", size=(64, 64), seed=5))
-    request = TrainRequest(name="server_photos", paintings=[painting], use_server_photos=True, iterations=5000, crop=32,
+    request = TrainRequest(name="server_photos", paintings=[painting], use_server_photos=True, iterations=5000, crop=48,
                            backbone="random")  # fmt: skip
     queue = JobQueue(settings.jobs_dir)
     try:

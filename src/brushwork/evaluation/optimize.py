@@ -65,10 +65,10 @@ class StyleOptimizer(ImageStylizer):
         """N×3×H×W in [0, 1] -> N×3×H×W in [0, 1]; each image is optimised on its own."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"expected N×3×H×W images, got shape {tuple(images.shape)}")
-        if min(images.shape[-2:]) < self.vgg.min_size:
+        if min(images.shape[-2:]) < self.objective.min_size:
             raise BrushworkError(
                 f"image is {images.shape[-2]}x{images.shape[-1]}; --optimize needs at least "
-                f"{self.vgg.min_size} pixels on each side"
+                f"{self.objective.min_size} pixels on each side"
             )
         return torch.cat([self._optimise(image[None].to(self.device)) for image in images]).to(images.device)
 

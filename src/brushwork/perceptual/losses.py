@@ -15,6 +15,11 @@ JITTER_SHIFT = 4  # pixels, at most
 JITTER_SCALE = 0.15  # relative, either way
 
 
+def smallest_view(side: int) -> int:
+    """The smallest side :func:`jittered_views` makes of a `side`-pixel crop."""
+    return max(8, round(side * (1 - JITTER_SCALE))) - JITTER_SHIFT
+
+
 def jittered_views(photos: Tensor, stylized: Tensor, rng: torch.Generator) -> tuple[Tensor, Tensor]:
     """Both batches rescaled by one random factor in [1 − JITTER_SCALE, 1 + JITTER_SCALE] and
     cropped at one random offset of 0..JITTER_SHIFT pixels (the same view of both, so the

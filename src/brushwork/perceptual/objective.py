@@ -7,10 +7,16 @@ pixels' loss), so that "style loss" means the same number in both.
 - Content: the relative MSE of the output's `content_layer` map against the photo's.
 - Style: at each style layer, the sliced Wasserstein distance (Heitz et al., CVPR 2021) between
   the output's feature vectors and the painting's, and the same for its colours (the image
-  itself at half resolution, the ``pixels`` layer). A Gram matrix only asks the features to
+  itself, average-pooled: the ``pixels`` layers). A Gram matrix only asks the features to
   correlate as the painting's do, and fine texture over the photo's own colours meets it
   (docs/method.md, "What 0.5 changed"); matching every marginal of the feature and colour
   distributions asks for the painting's palette and its strokes, in the painting's proportions.
+- Two scales: the style layers are measured on the image and on its half-size copy (the
+  painting's likewise), and the colours at 1/2 and 1/8. Measured at one scale, an output met
+  the painting's fine statistics with speckle and fine texture over the photo's own larger
+  shapes, and a picture that painted those shapes (the peer's) scored worse; at half size
+  the ranking turned (docs/method.md, "What 0.6 changed"). The colours at 1/8 ask for the
+  palette region by region, where at 1/2 a speckle of the painting's colours met it.
 - Calibration: each layer's distance is divided by that of the photos themselves
   (:meth:`calibrate`), so every layer, and every painting, dark or pale, starts at 1: one set
   of weights works for all of them.
@@ -24,10 +30,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from brushwork.errors import BrushworkError
 from brushwork.perceptual.losses import content_loss, random_directions, sliced_wasserstein_loss
 
-PIXELS = "pixels"  # the colour "layer": the image at half resolution
-# Weight of the colour layer beside the feature layers (1 each by default).
+# The style layers at half size get this suffix ("dw3@1/2").
+HALF = "@1/2"
+# The colour "layers": the image average-pooled by these factors.
+COLOR_POOLING = {"pixels": 2, "pixels@1/8": 8}
+# Weight of each colour layer beside the feature layers (1 each).
 COLOR_WEIGHT = 1.0
 # Directions per layer and evaluation; drawn anew each time, so over a run they cover the space.
 DIRECTIONS = 32
@@ -36,6 +46,12 @@ DIRECTIONS = 32
 # objective's largest cost, and 4096 quantiles of a fresh draw each step serve as well.
 MAX_TARGET_SAMPLES = 32768
 TARGET_SAMPLES_PER_CALL = 4096
+
+
+def min_image_size(network: nn.Module) -> int:
+    """The smallest side the objective measures under `network`: its half-size copy must
+    still suit the network."""
+    return 2 * network.min_size
 
 
 def _vectors(features: Tensor) -> Tensor:
@@ -63,9 +79,11 @@ class PerceptualObjective:
         color_weight: float = COLOR_WEIGHT,
     ):
         self.network, self.content_layer = network, content_layer
-        self.weights = dict.fromkeys(style_layers, 1.0)
+        self.style_layers = tuple(style_layers)
+        self.min_size = min_image_size(network)
+        self.weights = dict.fromkeys((*style_layers, *(layer + HALF for layer in style_layers)), 1.0)
         if color_weight:
-            self.weights[PIXELS] = color_weight
+            self.weights.update(dict.fromkeys(COLOR_POOLING, color_weight))
         self.targets = [self._target(images, device) for images in paintings]
         self.scales = [dict.fromkeys(self.weights, 1.0) for _ in self.targets]
 
@@ -89,8 +107,16 @@ class PerceptualObjective:
         return target
 
     def features(self, images: Tensor) -> dict[str, Tensor]:
-        """The network's maps of N×3×H×W images, and their colours (the ``pixels`` layer)."""
-        return {**self.network(images), PIXELS: F.avg_pool2d(images.float(), 2)}
+        """The network's maps of N×3×H×W images and of their half-size copies (the style
+        layers, suffixed HALF), and their colours (COLOR_POOLING)."""
+        if min(images.shape[-2:]) < self.min_size:
+            raise BrushworkError(
+                f"image is {images.shape[-2]}x{images.shape[-1]} but the style objective needs at least "
+                f"{self.min_size}x{self.min_size} (it measures a half-size copy too)"
+            )
+        half = self.network(F.avg_pool2d(images, 2))
+        features = {**self.network(images), **{layer + HALF: half[layer] for layer in self.style_layers}}
+        return features | {name: F.avg_pool2d(images.float(), factor) for name, factor in COLOR_POOLING.items()}
 
     def content(self, features: Mapping[str, Tensor], photo_content: Tensor) -> Tensor:
         """Relative content error of an output's features against the photo's `content_layer` map."""
@@ -120,12 +146,12 @@ class PerceptualObjective:
     ) -> Tensor:
         """Weighted sum over the layers of the mean calibrated distance to style `style`
         (each sample's part weighted by `sample_weights`, training's strengths)."""
-        total = torch.zeros((), device=features[PIXELS].device)
+        terms = []
         for layer, distance in self.layer_distances(features, style, rng).items():
             if sample_weights is not None:
                 distance = distance * sample_weights
-            total = total + self.weights[layer] * distance.mean()
-        return total
+            terms.append(self.weights[layer] * distance.mean())
+        return torch.stack(terms).sum()
 
     @torch.no_grad()
     def calibrate(self, photos: Tensor, rng: torch.Generator | None = None) -> None:

@@ -103,8 +103,6 @@ class TrainConfig:
                 raise BrushworkError(f"{option_name(name)} must be positive (got {getattr(self, name)})")
         if self.warmup_steps < 0:
             raise BrushworkError(f"warmup_steps must be >= 0 (got {self.warmup_steps})")
-        if self.crop < 32:
-            raise BrushworkError(f"crop must be at least 32 pixels (got {self.crop})")
         for name in ("lr_g", "lr_d"):
             if not 0 < getattr(self, name) <= 1:
                 raise BrushworkError(f"{name} must be in (0, 1] (got {getattr(self, name)})")

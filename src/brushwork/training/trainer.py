@@ -7,6 +7,7 @@ if it had never stopped.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -25,8 +26,8 @@ from brushwork.images import find_images, open_image, pil_to_tensor, save_image
 from brushwork.inference.modelfile import save_model
 from brushwork.models import build_generator
 from brushwork.perceptual.features import feature_network
-from brushwork.perceptual.losses import jittered_views
-from brushwork.perceptual.objective import PerceptualObjective
+from brushwork.perceptual.losses import jittered_views, smallest_view
+from brushwork.perceptual.objective import PerceptualObjective, min_image_size
 from brushwork.sheets import fit_cell, image_grid
 from brushwork.training.checkpoint import read_checkpoint, save_checkpoint
 from brushwork.training.config import TrainConfig
@@ -94,6 +95,10 @@ class Trainer:
         style_images = [list(style.images()) for style in self.styles]  # decoded once, for the style targets
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
         self.vgg = feature_network(layers, config.backbone, config.vgg_weights or None).to(self.device)
+        smallest = min_image_size(self.vgg)
+        if smallest_view(config.crop) < smallest:  # the loss sees jittered views of the crops
+            needed = next(side for side in itertools.count(config.crop) if smallest_view(side) >= smallest)
+            raise BrushworkError(f"crop must be at least {needed} pixels for --backbone {config.backbone} (got {config.crop})")
         self.objective = PerceptualObjective(self.vgg, config.style_layers, style_images, self.device, config.content_layer)
         # Each style layer's distance in units of the photos' own (objective.py), measured on a
         # fixed, seeded batch of training crops: a resumed run gets the same units.
