@@ -24,6 +24,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("ablation.py", "## Ablation", []),
         ("controls.py", "## Creative controls", ["--also-single", "a=starry_night"]),  # any single model will do
         ("peer.py", "## Peer", []),
+        ("scales.py", "## Scales", []),
         ("reliability.py", "## Reliability", []),
     ],
 )
