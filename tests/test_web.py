@@ -143,11 +143,11 @@ def test_other_commands_never_load_gradio():
 
 def test_stylize_upload_towards_an_uploaded_painting(studio, tmp_path):
     settings, library = studio
-    photo = make_photo(tmp_path / "photo.jpg", size=(96, 80))
-    painting = make_photo(tmp_path / "painting.png", size=(64, 64), seed=3)
-    request = StylizeRequest(photo=str(photo), style=PAINTING_CHOICE, painting=str(painting), steps=2, size=64)
+    photo = make_photo(tmp_path / "photo.jpg", size=(120, 100))
+    painting = make_photo(tmp_path / "painting.png", size=(96, 96), seed=3)
+    request = StylizeRequest(photo=str(photo), style=PAINTING_CHOICE, painting=str(painting), steps=2, size=96)
     result = stylize_upload(request, library, settings)
-    assert Image.open(result.download).size == (64, 53) and "(optimised)" in result.message
+    assert Image.open(result.download).size == (96, 80) and "(optimised)" in result.message
     with pytest.raises(BrushworkError, match="upload a painting"):
         stylize_upload(StylizeRequest(photo=str(photo), style=PAINTING_CHOICE), library, settings)
 
