@@ -60,7 +60,7 @@ def _quick_models(work: Path) -> tuple[str, dict[str, tuple[str, Path]]]:
     from PIL import Image, ImageOps
 
     ImageOps.mirror(Image.open(style)).rotate(90).save(other)
-    tiny = dict(content=str(content), iterations=4, batch_size=2, crop=32, style_size=48, backbone="random",
+    tiny = dict(content=str(content), iterations=4, batch_size=2, crop=48, style_size=48, backbone="random",
                 device="cpu", sample_every=100, checkpoint_every=100, generator=GeneratorConfig(channels=8, res_blocks=1))  # fmt: skip
     singles = {}
     for name, painting in (("a", style), ("b", other)):

@@ -136,9 +136,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="brushwork-peer-"))
     sizes = (512, 1024)
     if args.quick:
-        _, val, style = synthetic_data(work / "data", photos=3, size=48)
+        _, val, style = synthetic_data(work / "data", photos=3, size=96)
         models = {"starry_night": ("starry_night", style)}
-        args.photos, args.optimize_photos, args.optimize_steps, args.max_size, args.rounds = 2, 1, 2, 48, 1
+        args.photos, args.optimize_photos, args.optimize_steps, args.max_size, args.rounds = 2, 1, 2, 96, 1
         sizes = (64,)
         args.sheet = work / "sheet.jpg"
     else:

@@ -47,7 +47,7 @@ def train_config(
     name: str, content: Path, style: Path, run_dir: Path, quick: bool, iterations: int, device: str = "auto"
 ) -> TrainConfig:
     """The default TrainConfig for generator `name` (a GENERATORS key or an architecture)."""
-    extra = dict(crop=32, batch_size=2, style_size=64, warmup_steps=1, backbone="random") if quick else {}
+    extra = dict(crop=48, batch_size=2, style_size=64, warmup_steps=1, backbone="random") if quick else {}
     generator = GENERATORS.get(name) or GeneratorConfig(arch=name)
     slug = name.replace(" ", "_")
     return TrainConfig(
@@ -165,7 +165,7 @@ def main() -> None:
 ## Training{" on a GPU" if gpu else ""}: iterations/s and time-to-quality
 
 `{command_line()}` — {machine()}{f"; device: {gpu}" if gpu else ""}.
-Default settings (batch {TrainConfig().batch_size if not args.quick else 2}, crop {TrainConfig().crop if not args.quick else 32} px, {"the random VGG-19" if args.quick else "EfficientNet-Lite0"} loss network, bf16 autocast where the
+Default settings (batch {TrainConfig().batch_size if not args.quick else 2}, crop {TrainConfig().crop if not args.quick else 48} px, {"the random VGG-19" if args.quick else "EfficientNet-Lite0"} loss network, bf16 autocast where the
 device has it), style `{style.name}`, {torch.get_num_threads()} threads. Median of {args.rounds} interleaved steps per cell.
 
 | generator | it/s before the GAN term | it/s with the GAN term | it/s over a default run |

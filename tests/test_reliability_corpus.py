@@ -81,7 +81,7 @@ def test_optimize_folder_run_over_a_sample_of_the_corpus(corpus, tmp_path):
     picture(64, 64).save(tmp_path / "painting.png")
     out = tmp_path / "out"
     code, err = run(["stylize", "--optimize", "--style", str(tmp_path / "painting.png"), str(root), "-o", str(out),
-                     "--steps", "1", "--size", "32", "--backbone", "random", "--device", "cpu", "--quiet"])  # fmt: skip
+                     "--steps", "1", "--size", "48", "--backbone", "random", "--device", "cpu", "--quiet"])  # fmt: skip
     verdict = judge(relaxed(entries, TINY), err, mirrored(root, out))  # tiny photos are refused by name
     _assert_clean(code, err, verdict)
     assert verdict.written >= 15

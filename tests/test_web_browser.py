@@ -181,7 +181,7 @@ def _fill_training_form(page, tmp_path, name: str, steps: int) -> None:
     upload(page, "#train-paintings", painting)
     upload(page, "#train-photos", PHOTO, *(make_photo(tmp_path / f"photo{i}.jpg", size=(64, 48), seed=i) for i in range(2)))
     page.get_by_text("Training options").click()
-    for selector, value in (("#train-steps", steps), ("#train-batch", 1), ("#train-crop", 32)):
+    for selector, value in (("#train-steps", steps), ("#train-batch", 1), ("#train-crop", 48)):
         page.fill(f"{selector} input", str(value))
         page.press(f"{selector} input", "Tab")
     page.click("#train-backbone input")
