@@ -71,7 +71,7 @@ def test_python_api_on_pil_and_tensor():
 def test_bundled_styles_tile_without_seams(style):
     from .test_tiling import assert_seamless, textured_pixels
 
-    photo = Image.fromarray(textured_pixels(320, 416, seed=11).numpy())  # 3 × 4 tiles of 128 px
+    photo = Image.fromarray(textured_pixels(416, 512, seed=11).numpy())  # 4 × 4 tiles of 128 px
     whole = Stylizer.from_file(style, device="cpu", tile=0)(photo)
     tiled = Stylizer.from_file(style, device="cpu", tile=128)(photo)
     assert_seamless(whole, tiled, 128)

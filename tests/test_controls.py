@@ -107,7 +107,7 @@ def test_preserve_color_with_optimize(tmp_path, capsys):
 
 
 def test_preserve_color_tiles_without_seams():
-    big = Image.fromarray(textured_pixels(224, 256, seed=2).numpy())  # 4 × 4 tiles of 64 px
+    big = Image.fromarray(textured_pixels(320, 352, seed=2).numpy())  # 5 × 6 tiles of 64 px
     whole = Stylizer.from_file("great_wave", device="cpu", preserve_color=True, tile=0)(big)
     tiled = Stylizer.from_file("great_wave", device="cpu", preserve_color=True, tile=64)(big)
     assert np.abs(np.asarray(whole, dtype=int) - np.asarray(tiled, dtype=int)).max() <= 2

@@ -76,7 +76,7 @@ def test_onnx_engine_stylizes_like_pytorch(tiny_model, tmp_path, photo_dir, onnx
         assert stylizer.name == "tiny"
         assert np.abs(np.asarray(stylizer(photo)).astype(int) - reference).max() <= 1  # rounding only
     # Tiled, the exported graph gets the whole image's thumbnail as the model does.
-    big = Image.fromarray(textured_pixels(192, 224, seed=6).numpy())  # 4 × 5 tiles of 48 px
+    big = Image.fromarray(textured_pixels(288, 320, seed=6).numpy())  # 6 × 7 tiles of 48 px
     whole = Stylizer.from_file(tiny_model, device="cpu", tile=0)(big)
     tiled = Stylizer.from_file(tmp_path / "t.onnx", tile=48)(big)
     assert_seamless(whole, tiled, 48)

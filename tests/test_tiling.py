@@ -90,7 +90,7 @@ def test_tiles_of_a_large_image_share_few_input_shapes():
 
 def test_tiled_output_matches_whole_image():
     generator = busy_generator()
-    pixels = textured_pixels(300, 420)
+    pixels = textured_pixels(400, 520)
     with torch.inference_mode():
         whole = stylize_uint8(generator, pixels, tile=0)
         tiled = stylize_uint8(sharing_thumbnail(generator, pixels), pixels, tile=128)
@@ -114,9 +114,9 @@ def test_stylizer_tiles_share_the_whole_images_statistics(tmp_path):
     generator = busy_generator()
     path = tmp_path / "colours.safetensors"
     save_model(path, generator, {"style_name": "colours"})
-    pixels = textured_pixels(300, 420).numpy() // 4
-    pixels[:, :210, 0] += 150
-    pixels[:, 210:, 2] += 150
+    pixels = textured_pixels(400, 520).numpy() // 4
+    pixels[:, :260, 0] += 150
+    pixels[:, 260:, 2] += 150
     photo = Image.fromarray(pixels)
     whole = torch.from_numpy(np.array(Stylizer.from_file(path, device="cpu", tile=0)(photo)))
     stylizer = Stylizer.from_file(path, device="cpu", tile=128)
@@ -169,7 +169,7 @@ def test_a_gpu_runs_whole_what_fits_in_half_its_free_memory(monkeypatch):
 
 
 def test_tile_option_gives_the_same_picture(tiny_model):
-    photo = Image.fromarray(textured_pixels(200, 264, seed=3).numpy())  # 7 × 9 tiles of 32 px
+    photo = Image.fromarray(textured_pixels(288, 352, seed=3).numpy())  # 9 × 11 tiles of 32 px
     whole = Stylizer.from_file(tiny_model, device="cpu", tile=0)(photo)
     tiled = Stylizer.from_file(tiny_model, device="cpu", tile=32)(photo)
     assert_seamless(whole, tiled, 32)
@@ -199,9 +199,9 @@ def test_cli_tile_option(tiny_model, tmp_path, capsys):
     from brushwork.cli import main
 
     photo = tmp_path / "photo.png"
-    Image.fromarray(textured_pixels(184, 216, seed=5).numpy()).save(photo)
+    Image.fromarray(textured_pixels(288, 320, seed=5).numpy()).save(photo)
     assert main(["stylize", str(tiny_model), str(photo), "-o", str(tmp_path / "whole.png"), "--tile", "0"]) == 0
     assert main(["stylize", str(tiny_model), str(photo), "-o", str(tmp_path / "tiled.png"), "--tile", "32"]) == 0
     whole, tiled = (torch.from_numpy(np.array(Image.open(tmp_path / name))) for name in ("whole.png", "tiled.png"))
-    assert whole.shape == tiled.shape == (184, 216, 3)
+    assert whole.shape == tiled.shape == (288, 320, 3)
     assert_seamless(whole, tiled, 32)
