@@ -28,8 +28,8 @@ AUTO_TILE_PIXELS = 2048 * 2048
 BYTES_PER_PIXEL = 256
 DEFAULT_TILE = 1024
 # Context read around each tile. 0.6's models reach further than 0.5's: at 64 px the bundled
-# `monet` showed seams (27 dB across them, tile 128, a textured test image); at 96 every
-# bundled model is above 70 dB (tests/test_bundled_styles.py checks 40).
+# `classics` showed seams (39 dB across them, tile 128, a textured test image); at 96 every
+# model tried is above 70 dB (tests/test_bundled_styles.py checks 40).
 DEFAULT_MARGIN = 96
 
 
