@@ -111,6 +111,7 @@ def test_job_queue_cancels_running_and_queued_jobs_and_keeps_state_on_disk(studi
         assert queue.job(second.id).status == "queued"  # one job at a time
         assert "had not started" in queue.cancel(second.id)
         assert queue.cancel(first.id).startswith("cancelling")
+        deadline = time.monotonic() + 120  # the stop's own time: the next step, then the checkpoint
         while queue.job(first.id).status == "cancelling" and time.monotonic() < deadline:
             time.sleep(0.2)
         assert queue.job(first.id).status == "cancelled"
