@@ -1,3 +1,5 @@
+import signal
+
 import numpy as np
 import pytest
 import torch
@@ -5,6 +7,17 @@ from PIL import Image
 
 from brushwork.inference.modelfile import save_model
 from brushwork.models import Generator, GeneratorConfig
+
+
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Each test starts with Python's own Ctrl-C handler and leaves it so. `brushwork.cli.main`
+    run as the program ignores SIGINT once it returns (its late-Ctrl-C guard); leaked into the
+    test process, that made the training drills' second Ctrl-C a no-op and the `serve`
+    subprocess (which inherits an ignored SIGINT) deaf to Ctrl-C."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def make_photo(path, size=(40, 32), seed=0, mode="RGB"):

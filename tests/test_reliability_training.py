@@ -19,15 +19,6 @@ from . import drills
 from .hostile_corpus import picture
 
 
-@pytest.fixture(autouse=True)
-def python_sigint_handler():
-    """Ctrl-C as a command-line run has it (Python's KeyboardInterrupt), whatever handler an
-    earlier test in the session left behind: outside a step the trainer relies on it."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 @pytest.fixture
 def trainer(tmp_path):
     (tmp_path / "photos").mkdir()
