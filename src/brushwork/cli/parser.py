@@ -43,7 +43,9 @@ def _add_train(commands) -> None:
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     groups: dict[str, Any] = {}
     for name, (title, help_text) in FLAGS.items():
-        group = groups.get(title) or groups.setdefault(title, train.add_argument_group(title))
+        if title not in groups:
+            groups[title] = train.add_argument_group(title)
+        group = groups[title]
         options = argparse_options.get(name, {})
         default = _default(TrainConfig if name in fields else GeneratorConfig, name)
         if "action" not in options:
