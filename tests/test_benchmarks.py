@@ -25,6 +25,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("controls.py", "## Creative controls", ["--also-single", "a=starry_night"]),  # any single model will do
         ("peer.py", "## Peer", []),
         ("scales.py", "## Scales", []),
+        ("borders.py", "## Borders", []),
         ("reliability.py", "## Reliability", []),
     ],
 )

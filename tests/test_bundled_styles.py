@@ -32,7 +32,7 @@ def test_the_bundled_styles_are_installed_small_and_in_the_current_format():
         assert info["steps"] > 0 and info["description"]
         # Trained by this project's code on the pretrained loss, with the one generator design.
         assert info["backbone"] == "efficientnet-lite0"
-        assert set(info["generator"]) == {"arch", "channels", "res_blocks", "cond_dim", "photo_gain", "noise_channels"}
+        assert set(info["generator"]) == {"arch", "channels", "res_blocks", "cond_dim", "photo_gain", "noise_channels", "down_kernel"}
         assert info["generator"]["arch"] == "brushwork"
 
 

@@ -143,12 +143,32 @@ def test_pixel_noise_is_a_function_of_the_pixel_bytes_alone():
     assert torch.equal(flat, flat[..., :1, :1].expand_as(flat))  # a flat area stays flat
 
 
+@pytest.mark.parametrize("down_kernel, mirrored", [(4, True), (3, False)])
+def test_no_border_is_special_with_4x4_downsampling(down_kernel, mirrored):
+    # Weights that are their own mirror image (the first layer's across the pixel-unshuffle
+    # channels too): the network then paints a mirrored photo as the mirror of its painting,
+    # unless some layer reads the left border differently from the right (3×3 stride-2 convs).
+    generator = random_generator(noise_channels=0, down_kernel=down_kernel)
+    mirror = torch.arange(12).view(3, 2, 2).flip(-1).flatten()  # the 2×2 block's columns swap
+    with torch.no_grad():
+        for name, p in generator.named_parameters():
+            if p.dim() == 4:
+                p.copy_((p + p.flip(-1)) / 2)
+        first = generator.encode[0].conv.weight
+        first.copy_((first + first[:, mirror].flip(-1)) / 2)
+    photo = torch.rand(1, 3, 32, 48)
+    assert torch.allclose(generator(photo.flip(-1)), generator(photo).flip(-1), atol=1e-5) == mirrored
+
+
 def test_models_without_noise_channels_still_run():
     generator = Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0))
     assert generator.encode[0].conv.in_channels == 12
     assert generator(torch.rand(1, 3, 16, 16)).shape == (1, 3, 16, 16)
     with pytest.raises(BrushworkError, match="noise_channels"):
         GeneratorConfig(arch="johnson", noise_channels=2).validate()
+    for config, option in ((GeneratorConfig(arch="johnson", down_kernel=4), "down_kernel"), (GeneratorConfig(down_kernel=5), "3 or 4")):
+        with pytest.raises(BrushworkError, match=option):
+            config.validate()
 
 
 def test_discriminator_scales():

@@ -91,9 +91,13 @@ def test_jittered_views_show_both_batches_through_one_view():
     photos = torch.rand(2, 3, 64, 64)
     a, b = jittered_views(photos, photos.clone(), rng)
     assert torch.equal(a, b)  # the same view of both: the content loss compares aligned pixels
-    sides = set()
+    sides, mirrored = set(), 0
+    ramp = torch.linspace(0, 1, 64).expand(2, 3, 64, 64)  # brighter to the right
     for seed in range(20):
         view, _ = jittered_views(photos, photos, torch.Generator().manual_seed(seed))
         sides.add(view.shape[-1])
+        ramp_view, _ = jittered_views(ramp, ramp, torch.Generator().manual_seed(seed))
+        mirrored += bool(ramp_view[..., 0].mean() > ramp_view[..., -1].mean())
         assert 64 * 0.85 - JITTER_SHIFT - 1 <= view.shape[-1] <= 64 * 1.15 - JITTER_SHIFT + 1
     assert len(sides) > 3  # the scale really varies from step to step
+    assert 4 <= mirrored <= 16  # left and right swap about half the time

@@ -3,6 +3,7 @@ import torch
 
 from brushwork.perceptual.losses import (
     content_loss, gram_distance, gram_matrix, mean_grams, random_directions, sliced_wasserstein_loss, style_loss,
+    tonal_layout, tone_loss,
 )  # fmt: skip
 from brushwork.perceptual.objective import PerceptualObjective
 from brushwork.training.discriminator import discriminator_loss, generator_adversarial_loss
@@ -80,6 +81,20 @@ class _Channels(torch.nn.Module):
         return {"x": images, "y": torch.nn.functional.avg_pool2d(images, 2)}
 
 
+def test_the_tone_term_sees_where_light_and_dark_are_not_how_bright():
+    torch.manual_seed(0)
+    photo = torch.rand(2, 3, 32, 32)
+    layout = tonal_layout(torch.nn.functional.avg_pool2d(photo, 8))
+    darker = tonal_layout(torch.nn.functional.avg_pool2d(0.2 + 0.3 * photo, 8))  # dimmed, less contrast
+    inverted = tonal_layout(torch.nn.functional.avg_pool2d(1 - photo, 8))
+    flat = tonal_layout(torch.full((2, 3, 4, 4), 0.1))
+    assert tone_loss(darker, layout).item() == pytest.approx(0.0, abs=1e-3)
+    assert tone_loss(inverted, layout).item() == pytest.approx(2.0, abs=1e-3)
+    assert tone_loss(flat, layout).item() == pytest.approx(1.0, abs=1e-5)  # a black picture keeps no scene
+    shuffled = tonal_layout(torch.nn.functional.avg_pool2d(photo[..., torch.randperm(32)], 8))
+    assert 0.3 < tone_loss(shuffled, layout).item() < 1.7
+
+
 def test_the_objective_is_zero_for_the_painting_and_the_photo_and_relative_otherwise():
     torch.manual_seed(0)
     painting, photo = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
@@ -87,9 +102,11 @@ def test_the_objective_is_zero_for_the_painting_and_the_photo_and_relative_other
     # the two feature layers at the image's size and at half size, and the colours at 1/2 and 1/8
     assert set(objective.weights) == {"x", "y", "x@1/2", "y@1/2", "pixels", "pixels@1/8"}
     assert objective.style(objective.features(painting)).item() == pytest.approx(0.0, abs=1e-10)
-    assert objective.content(objective.features(photo), photo).item() == 0.0
-    # Relative content error: twice the photo is off by the photo's own mean square, i.e. 1.
-    assert objective.content(objective.features(2 * photo), photo).item() == pytest.approx(1.0)
+    target = objective.content_target(photo)
+    assert objective.content(objective.features(photo), target).item() == pytest.approx(0.0, abs=1e-3)
+    # Relative content error: twice the photo is off by the photo's own mean square, i.e. 1;
+    # its tonal layout is the photo's (light and dark in the same places).
+    assert objective.content(objective.features(2 * photo), target).item() == pytest.approx(1.0, abs=1e-3)
     # Calibrated on the photo, each layer's distance is 1 for the photo itself (same directions).
     objective.calibrate(photo, torch.Generator().manual_seed(3))
     distances = objective.layer_distances(objective.features(photo), rng=torch.Generator().manual_seed(3))

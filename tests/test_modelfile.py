@@ -14,7 +14,7 @@ def test_round_trip_keeps_weights_and_metadata(tiny_model):
     assert info["style_name"] == "tiny"
     assert info["format_version"] == FORMAT_VERSION
     assert info["generator"] == {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "photo_gain": 0.4,
-                              "noise_channels": 4}
+                              "noise_channels": 4, "down_kernel": 4}
     assert "brushwork_version" in info
     photo = torch.rand(1, 3, 20, 20)
     again, _ = load_model(tiny_model)
@@ -27,7 +27,7 @@ def _format_1_file(path, generator_config, generator=None, backbone="efficientne
     from brushwork.inference.modelfile import FORMAT_NAME
     from brushwork.models import Generator, GeneratorConfig
 
-    generator = generator or Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0))
+    generator = generator or Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0, down_kernel=3))
     info = {"style_name": "old", "generator": generator_config, "train_config": {"palette_weight": 0.0, "random_backbones": 1,
             "backbone": backbone, "generator": generator_config}}  # fmt: skip
     header = {"format": FORMAT_NAME, "format_version": "1", "brushwork": json.dumps(info)}
@@ -44,14 +44,14 @@ def test_format_1_files_of_the_kept_design_load_and_paint_the_same(tmp_path):
     torch.manual_seed(0)
     from brushwork.models import Generator, GeneratorConfig
 
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0))  # as 0.3 made it
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0, down_kernel=3))  # as 0.3 made it
     for p in generator.parameters():
         torch.nn.init.normal_(p, std=0.05)
     _format_1_file(tmp_path / "old.safetensors", OLD_DESIGN, generator.eval())
     loaded, info = load_model(tmp_path / "old.safetensors")
     assert info["format_version"] == FORMAT_VERSION
     assert info["generator"] == {"arch": "brushwork", "channels": 8, "res_blocks": 1, "cond_dim": 0, "photo_gain": 0.4,
-                                 "noise_channels": 0}  # fmt: skip
+                                 "noise_channels": 0, "down_kernel": 3}  # fmt: skip
     assert "palette_weight" not in info["train_config"]
     photo = torch.rand(1, 3, 21, 19)
     assert torch.equal(loaded(photo), generator(photo))
@@ -70,7 +70,7 @@ def test_a_recipe_loses_the_removed_options_at_their_off_value_and_keeps_others_
 def test_format_1_recipes_name_the_backbone_as_now(tmp_path):
     from brushwork.models import Generator, GeneratorConfig
 
-    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0))
+    generator = Generator(GeneratorConfig(channels=8, res_blocks=1, noise_channels=0, down_kernel=3))
     _format_1_file(tmp_path / "old.safetensors", OLD_DESIGN, generator, backbone="imagenet")
     assert load_model(tmp_path / "old.safetensors")[1]["train_config"]["backbone"] == "vgg19"
     # A recipe this version could not resume is history: the model still loads, its recipe as written.

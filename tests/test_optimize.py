@@ -74,29 +74,35 @@ def test_photo_too_small_for_the_feature_network(painting):
 def test_the_objective_is_trainings_with_its_default_weights(painting, tmp_path):
     """Given the directions' seed the objective is a function (what a step needs), and its
     value follows from its definition: calibrated on the photo, the photo's own style
-    distance is 1 per layer, and the content term is the relative feature error."""
+    distance is 1 per layer, and the content term is the relative feature error plus
+    TONE_WEIGHT times one minus the correlation of the 1/8 luminance maps."""
     import torch
 
     from brushwork.images import load_image
-    from brushwork.perceptual.objective import COLOR_POOLING, COLOR_WEIGHT
+    from brushwork.perceptual.objective import COLOR_POOLING, COLOR_WEIGHT, TONE_WEIGHT
     from brushwork.perceptual.options import CONTENT_WEIGHT, STYLE_WEIGHT
 
     photo = load_image(make_photo(tmp_path / "photo.png", size=(40, 32)))
     stylizer = StyleOptimizer(OptimizeConfig(style=str(painting), steps=4, backbone="random", device="cpu"))
     seeded = lambda: torch.Generator().manual_seed(5)  # noqa: E731
     with torch.no_grad():
-        content = stylizer.vgg(photo)[stylizer.config.content_layer]
+        target = stylizer.objective.content_target(photo)
         stylizer.objective.calibrate(photo, seeded())
         terms = 2 * len(stylizer.config.style_layers) + len(COLOR_POOLING) * COLOR_WEIGHT  # two scales, two poolings
-        assert float(stylizer.loss(photo, content, seeded())) == pytest.approx(STYLE_WEIGHT * terms, rel=1e-5)
-        shifted = (photo + 0.1).clamp(0, 1)
-        moved = stylizer.vgg(shifted)[stylizer.config.content_layer]
+        assert float(stylizer.loss(photo, target, seeded())) == pytest.approx(STYLE_WEIGHT * terms, rel=1e-4)
+        shifted = photo.clone()
+        shifted[..., :16, :] = (shifted[..., :16, :] + 0.3).clamp(0, 1)  # the top half lighter: the layout moves
+        content, moved = (stylizer.vgg(image)[stylizer.config.content_layer] for image in (photo, shifted))
         relative_error = float((moved - content).pow(2).mean() / content.pow(2).mean())
-        style_part = float(stylizer.loss(shifted, moved, seeded()))  # its own content: no content term
-        assert relative_error > 0.01 and style_part != pytest.approx(STYLE_WEIGHT * terms, rel=1e-3)
-        total = float(stylizer.loss(shifted, content, seeded()))
-        assert total == float(stylizer.loss(shifted, content, seeded()))
-        assert total == pytest.approx(style_part + CONTENT_WEIGHT * relative_error, rel=1e-5)
+        luminance = [torch.nn.functional.avg_pool2d(image, 8)[0].mul(torch.tensor([0.299, 0.587, 0.114])[:, None, None]).sum(0)
+                     for image in (photo, shifted)]  # fmt: skip
+        tone_error = 1 - float(torch.corrcoef(torch.stack([m.flatten() for m in luminance]))[0, 1])
+        style_part = float(stylizer.loss(shifted, stylizer.objective.content_target(shifted), seeded()))  # no content term
+        assert relative_error > 0.01 and tone_error > 0.01 and style_part != pytest.approx(STYLE_WEIGHT * terms, rel=1e-3)
+        total = float(stylizer.loss(shifted, target, seeded()))
+        assert total == float(stylizer.loss(shifted, target, seeded()))
+        expected = style_part + CONTENT_WEIGHT * (relative_error + TONE_WEIGHT * tone_error)
+        assert total == pytest.approx(expected, rel=1e-3)
     assert stylizer(photo).shape == photo.shape
 
 

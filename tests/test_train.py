@@ -232,8 +232,9 @@ def test_checkpoints_of_format_1_resume_with_their_schedule_and_old_designs_are_
     torch.save({"brushwork_checkpoint": 1, "config": json.dumps(old)}, tmp_path / "old.pt")
     values = checkpoint_config(tmp_path / "old.pt")
     assert values["lr_final"] == 1.0 and "palette_weight" not in values and "random_backbones" not in values
-    # Checkpoints before format 3 had a generator without noise channels, and resume as such.
-    assert TrainConfig.from_dict(values).generator == dataclasses.replace(config.generator, noise_channels=0)
+    # Checkpoints before format 3 had a generator without noise channels, and before format 4
+    # one with 3×3 stride-2 convs, and resume as such.
+    assert TrainConfig.from_dict(values).generator == dataclasses.replace(config.generator, noise_channels=0, down_kernel=3)
     for change, message in (({"palette_weight": 300.0}, "palette loss"), ({"random_backbones": 3}, "several random"),
                             ({"generator": {**old["generator"], "norm": "none"}}, "norm none"),
                             ({"generator": {"arch": "brushwork"}}, "brushwork 0.1")):  # fmt: skip

@@ -18,6 +18,8 @@ Schema history:
 - model format 3 / checkpoint 3 (brushwork 0.5): the brushwork generator takes noise channels
   (``noise_channels``; older files have none) and is trained with the sliced Wasserstein
   objective (older checkpoints resume with it).
+- model format 4 / checkpoint 4 (brushwork 0.7): the brushwork generator's stride-2 convs
+  are 4×4 (``down_kernel``; older files have 3×3 ones).
 - Training options removed after 0.5.0, without a new format: ``tv_weight``, ``grad_clip`` and
   ``style_layer_weights``, TOML keys that no default or recipe set. Configs of any version
   (checkpoints, TOML files, model recipes) that hold them at their off value read as before.
@@ -29,8 +31,8 @@ from typing import Any
 
 from brushwork.errors import BrushworkError
 
-MODEL_FORMAT_VERSION = 3
-CHECKPOINT_VERSION = 3
+MODEL_FORMAT_VERSION = 4
+CHECKPOINT_VERSION = 4
 READS_OLD_DESIGNS = "brushwork 0.3 reads it (pip install 'brushwork==0.3.*'); or train it again"
 
 # Design options of model format 1 and the only values brushwork 0.4 still runs; a missing key
@@ -63,11 +65,18 @@ def drop_removed_options(values: dict[str, Any], source: str) -> dict[str, Any]:
     return values
 
 
-def migrate_generator_v2(generator: dict[str, Any]) -> dict[str, Any]:
-    """A format-2 generator config as format 3: the brushwork generator had no noise input."""
+# Fields of the brushwork generator added after format 2: the format that added each, and the
+# value that files of older formats ran with.
+_ADDED_GENERATOR_FIELDS = {3: ("noise_channels", 0), 4: ("down_kernel", 3)}
+
+
+def migrate_generator(generator: dict[str, Any], version: int) -> dict[str, Any]:
+    """A generator config of format `version` (2 or newer) as the current format."""
     generator = dict(generator)
     if generator.get("arch", "brushwork") == "brushwork":
-        generator["noise_channels"] = 0
+        for added_in, (key, old_value) in _ADDED_GENERATOR_FIELDS.items():
+            if version < added_in:
+                generator[key] = old_value
     return generator
 
 
@@ -105,9 +114,9 @@ def migrate_train_config_v1(values: dict[str, Any], source: str) -> dict[str, An
     return values
 
 
-def migrate_train_config_v2(values: dict[str, Any]) -> dict[str, Any]:
-    """A checkpoint-2 training config as checkpoint 3."""
-    return {**values, "generator": migrate_generator_v2(values.get("generator") or {})}
+def migrate_train_config(values: dict[str, Any], version: int) -> dict[str, Any]:
+    """A checkpoint-`version` training config (2 or newer) as the current one."""
+    return {**values, "generator": migrate_generator(values.get("generator") or {}, version)}
 
 
 def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> dict[str, Any]:
@@ -124,10 +133,10 @@ def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> d
             info["train_config"] = migrate_train_config_v1(info["train_config"], source)
         except (BrushworkError, KeyError, TypeError):
             pass
-    if version < 3:
-        info["generator"] = migrate_generator_v2(info.get("generator") or {})
+    if version < MODEL_FORMAT_VERSION:
+        info["generator"] = migrate_generator(info.get("generator") or {}, max(version, 2))
         if isinstance(info.get("train_config"), dict):
-            info["train_config"] = migrate_train_config_v2(info["train_config"])
+            info["train_config"] = migrate_train_config(info["train_config"], max(version, 2))
     if isinstance(info.get("train_config"), dict):
         try:
             info["train_config"] = drop_removed_options(info["train_config"], source)
@@ -143,6 +152,6 @@ def migrate_checkpoint_config(values: dict[str, Any], version: int, source: str)
         raise BrushworkError(f"{source}: checkpoint from a newer brushwork; upgrade brushwork")
     if version < 2:
         values = migrate_train_config_v1(values, source)
-    if version < 3:
-        values = migrate_train_config_v2(values)
+    if version < CHECKPOINT_VERSION:
+        values = migrate_train_config(values, max(version, 2))
     return drop_removed_options(values, source)

@@ -54,11 +54,11 @@ class StyleOptimizer(ImageStylizer):
         config = self.config
         self.objective = PerceptualObjective(self.vgg, config.style_layers, [paintings], self.device, config.content_layer)
 
-    def loss(self, image: Tensor, photo_content: Tensor, rng: torch.Generator | None = None) -> Tensor:
+    def loss(self, image: Tensor, photo_target: dict[str, Tensor], rng: torch.Generator | None = None) -> Tensor:
         """The training objective for one image (1×3×H×W) against the photo's content features."""
         config = self.config
         features = self.objective.features(image)
-        total = config.content_weight * self.objective.content(features, photo_content)
+        total = config.content_weight * self.objective.content(features, photo_target)
         return total + config.style_weight * self.objective.style(features, rng=rng)
 
     def stylize_tensor(self, images: Tensor) -> Tensor:
@@ -77,7 +77,7 @@ class StyleOptimizer(ImageStylizer):
         with torch.no_grad():
             if self.paintings is not None:
                 self._set_style(match_colors(self.paintings, photo))
-            photo_content = self.vgg(photo)[config.content_layer]
+            photo_target = self.objective.content_target(photo)
         # The style distances in units of this photo's own (objective.py), as training's are in its photos'.
         rng = torch.Generator().manual_seed(0)
         self.objective.calibrate(photo, rng)
@@ -90,7 +90,7 @@ class StyleOptimizer(ImageStylizer):
 
         def closure() -> Tensor:
             optimizer.zero_grad(set_to_none=True)
-            total = self.loss(image, photo_content, rng)
+            total = self.loss(image, photo_target, rng)
             total.backward()
             return total
 

@@ -18,6 +18,11 @@ PHOTO_GAIN = 0.4
 # Noise channels beside the photo at the generator's input (layers.pixel_noise): without them
 # the flat parts of a photo come out as a regular pattern.
 NOISE_CHANNELS = 4
+# Kernel of the brushwork generator's two stride-2 convs. A 3×3 kernel at stride 2 reads the
+# padding on the left and top of an even-sized input but not on the right and bottom, so the
+# network could tell those borders apart, and 0.6's models painted a band down the left edge;
+# a 4×4 kernel reads one pixel of padding on every side (model format 4; older files have 3).
+DOWN_KERNEL = 4
 
 
 @dataclass
@@ -37,6 +42,9 @@ class GeneratorConfig:
     # brushwork only: noise channels at the input (None: NOISE_CHANNELS; files older than
     # model format 3 have none).
     noise_channels: int | None = None
+    # brushwork only: kernel of the stride-2 convs (None: DOWN_KERNEL; files older than model
+    # format 4 have 3).
+    down_kernel: int | None = None
 
     def __post_init__(self) -> None:
         if self.channels == 0:
@@ -44,6 +52,7 @@ class GeneratorConfig:
         if self.arch == "brushwork":
             self.photo_gain = PHOTO_GAIN if self.photo_gain is None else self.photo_gain
             self.noise_channels = NOISE_CHANNELS if self.noise_channels is None else self.noise_channels
+            self.down_kernel = DOWN_KERNEL if self.down_kernel is None else self.down_kernel
 
     def validate(self) -> None:
         """Raise BrushworkError naming the first option that is out of range or does not apply."""
@@ -55,6 +64,10 @@ class GeneratorConfig:
             raise BrushworkError("generator.photo_gain is for the brushwork generator; Johnson's network has no photo path")
         if self.arch == "johnson" and self.noise_channels is not None:
             raise BrushworkError("generator.noise_channels is for the brushwork generator")
+        if self.arch == "johnson" and self.down_kernel is not None:
+            raise BrushworkError("generator.down_kernel is for the brushwork generator")
+        if self.down_kernel is not None and self.down_kernel not in (3, 4):
+            raise BrushworkError(f"generator.down_kernel must be 3 or 4 (got {self.down_kernel})")
         if self.noise_channels is not None and not 0 <= self.noise_channels <= 16:
             raise BrushworkError(f"generator.noise_channels must be from 0 to 16 (got {self.noise_channels})")
         if self.photo_gain is not None and not 0 <= self.photo_gain <= 1:

@@ -12,6 +12,9 @@ Design choices, and why (measurements in docs/method.md):
   and under the pretrained loss network the generator spent that freedom on a fine diagonal
   hatching; bilinear enlargement cannot draw a 2-pixel period. The photo path still passes
   full-resolution detail.
+- The stride-2 convs are 4×4 (``down_kernel``): each reads one pixel of padding on every
+  side, so no border is special. With 3×3 ones (model format 3 and older) only the left and
+  top borders read padding, and models painted a band of colour down the left edge.
 - Noise beside the photo at the input (``noise_channels``, layers.pixel_noise): a fixed
   pseudo-random function of each 2×2 block's pixel bytes, so tiles still agree with the
   whole image. Without it, flat areas (skies) came out as a regular pattern.
@@ -72,11 +75,12 @@ class Generator(nn.Module):
         self.config = config or GeneratorConfig()
         c = self.config.channels
         d = 2 * (self.config.cond_dim - 1) if self.config.cond_dim else 0  # the layers see [w, (S − 1)·w]
+        k = self.config.down_kernel
         self.encode = nn.ModuleList(
             [
                 ConvLayer(12 + self.config.noise_channels, c, cond_dim=d),  # 1/2 (after pixel unshuffle)
-                ConvLayer(c, 2 * c, stride=2, cond_dim=d),  # 1/4
-                ConvLayer(2 * c, 4 * c, stride=2, cond_dim=d),  # 1/8
+                ConvLayer(c, 2 * c, stride=2, cond_dim=d, kernel=k),  # 1/4
+                ConvLayer(2 * c, 4 * c, stride=2, cond_dim=d, kernel=k),  # 1/8
             ]
         )
         self.blocks = nn.ModuleList([ResidualBlock(4 * c, d) for _ in range(self.config.res_blocks)])

@@ -75,12 +75,14 @@ class ConditionalAffine(nn.Module):
 
 
 class ConvLayer(nn.Module):
-    """Replicate-padded (works for any size, even 1 pixel) 3×3 conv, normalisation and
-    conditional affine, an optional added tensor (a skip connection), optional leaky ReLU."""
+    """Replicate-padded (works for any size, even 1 pixel) conv (3×3 unless told), normalisation
+    and conditional affine, an optional added tensor (a skip connection), optional leaky ReLU."""
 
-    def __init__(self, cin: int, cout: int, stride: int = 1, cond_dim: int = 0, relu: bool = True, slope: float = 0.2):
+    def __init__(
+        self, cin: int, cout: int, stride: int = 1, cond_dim: int = 0, relu: bool = True, slope: float = 0.2, kernel: int = 3
+    ):
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="replicate")
+        self.conv = nn.Conv2d(cin, cout, kernel, stride=stride, padding=1, padding_mode="replicate")
         self.affine = ConditionalAffine(cout, cond_dim)
         self.relu = relu
         self.slope = slope  # leaky ReLU's negative slope

@@ -22,13 +22,15 @@ def smallest_view(side: int) -> int:
 
 def jittered_views(photos: Tensor, stylized: Tensor, rng: torch.Generator) -> tuple[Tensor, Tensor]:
     """Both batches rescaled by one random factor in [1 − JITTER_SCALE, 1 + JITTER_SCALE] and
-    cropped at one random offset of 0..JITTER_SHIFT pixels (the same view of both, so the
-    content loss still compares aligned pixels).
+    cropped at one random offset of 0..JITTER_SHIFT pixels, and mirrored left to right half
+    the time (the same view of both, so the content loss still compares aligned pixels).
 
     Why: the loss network downsamples by strides of 2 up to 32, so against a fixed pixel grid a
     generator can lower the Gram loss with a periodic pattern that matches those strides (a
     regular diagonal hatching, measured in docs/method.md). A pattern that pays off only on
-    one grid stops paying when the grid moves every step; brush strokes keep paying.
+    one grid stops paying when the grid moves every step; brush strokes keep paying. The
+    mirror: Lite0's stride-2 convs pad only the right and bottom borders, so the loss saw the
+    left border differently from the right, and models painted a band down one side.
     """
     h, w = stylized.shape[-2:]
     scale = 1 + JITTER_SCALE * (2 * torch.rand((), generator=rng).item() - 1)
@@ -37,8 +39,10 @@ def jittered_views(photos: Tensor, stylized: Tensor, rng: torch.Generator) -> tu
 
     def view(images: Tensor) -> Tensor:
         resized = F.interpolate(images, size=size, mode="bilinear", align_corners=False)
-        return resized[:, :, dy : size[0] - JITTER_SHIFT + dy, dx : size[1] - JITTER_SHIFT + dx]
+        cropped = resized[:, :, dy : size[0] - JITTER_SHIFT + dy, dx : size[1] - JITTER_SHIFT + dx]
+        return cropped.flip(-1) if mirrored else cropped
 
+    mirrored = torch.rand((), generator=rng).item() < 0.5
     return view(photos), view(stylized)
 
 
@@ -113,6 +117,22 @@ def gram_distance(features: Mapping[str, Tensor], targets: Mapping[str, Tensor])
     (each layer's squared error divided by its target's mean square; 0: the same statistics)."""
     grams = {layer: gram_matrix(features[layer].float()) for layer in targets}
     return float(style_loss(grams, targets, relative_layer_weights(targets))) / len(targets)
+
+
+def tonal_layout(colors: Tensor) -> Tensor:
+    """N×3×h×w colours (a picture average-pooled) -> N×(h·w) luminance, standardised per
+    picture (zero mean, unit mean square): where the picture is light and where dark, whatever
+    its overall brightness and contrast."""
+    luminance = (0.299 * colors[:, 0] + 0.587 * colors[:, 1] + 0.114 * colors[:, 2]).flatten(1).float()
+    luminance = luminance - luminance.mean(1, keepdim=True)
+    return luminance * torch.rsqrt(luminance.pow(2).mean(1, keepdim=True) + 1e-8)
+
+
+def tone_loss(layout: Tensor, target: Tensor) -> Tensor:
+    """1 − the correlation of two tonal layouts (:func:`tonal_layout`), averaged over the
+    batch: 0 when the light and dark areas sit where the photo's do (at any brightness and
+    contrast), 1 when unrelated, 2 when inverted."""
+    return (1 - (layout * target).mean(1)).mean()
 
 
 def content_loss(features: Tensor, target: Tensor, scale: float | Tensor = 1.0) -> Tensor:

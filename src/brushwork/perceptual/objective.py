@@ -4,7 +4,12 @@ frozen feature network.
 One definition, used by training (the generator's loss) and per-image optimisation (the
 pixels' loss), so that "style loss" means the same number in both.
 
-- Content: the relative MSE of the output's `content_layer` map against the photo's.
+- Content: the relative MSE of the output's `content_layer` map against the photo's, and the
+  photo's tonal layout: the correlation of the output's luminance at 1/8 with the photo's.
+  The features alone let a dark painting's proportions of black swallow the scene (a model of
+  Leonardo's *Lady with an Ermine* painted the photos nearly black: docs/method.md, "What 0.7
+  changed"); the correlation asks that the light and dark areas stay where the photo has them,
+  at any brightness and contrast, so the painting's palette can still darken the whole.
 - Style: at each style layer, the sliced Wasserstein distance (Heitz et al., CVPR 2021) between
   the output's feature vectors and the painting's, and the same for its colours (the image
   itself, average-pooled: the ``pixels`` layers). A Gram matrix only asks the features to
@@ -31,12 +36,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from brushwork.errors import BrushworkError
-from brushwork.perceptual.losses import content_loss, random_directions, sliced_wasserstein_loss
+from brushwork.perceptual.losses import content_loss, random_directions, sliced_wasserstein_loss, tonal_layout, tone_loss
 
 # The style layers at half size get this suffix ("dw3@1/2").
 HALF = "@1/2"
 # The colour "layers": the image average-pooled by these factors.
 COLOR_POOLING = {"pixels": 2, "pixels@1/8": 8}
+# The tonal layout's colour layer, and its weight inside the content term (beside the features' 1).
+TONE_LAYER = "pixels@1/8"
+TONE_WEIGHT = 2.0
 # Weight of each colour layer beside the feature layers (1 each).
 COLOR_WEIGHT = 1.0
 # Directions per layer and evaluation; drawn anew each time, so over a run they cover the space.
@@ -118,10 +126,20 @@ class PerceptualObjective:
         features = {**self.network(images), **{layer + HALF: half[layer] for layer in self.style_layers}}
         return features | {name: F.avg_pool2d(images.float(), factor) for name, factor in COLOR_POOLING.items()}
 
-    def content(self, features: Mapping[str, Tensor], photo_content: Tensor) -> Tensor:
-        """Relative content error of an output's features against the photo's `content_layer` map."""
-        photo_content = photo_content.float()
-        return content_loss(features[self.content_layer].float(), photo_content, photo_content.pow(2).mean().clamp_min(1e-12))
+    @torch.no_grad()
+    def content_target(self, photos: Tensor) -> dict[str, Tensor]:
+        """What the content term compares an output with: the photos' `content_layer` map and
+        their tonal layout."""
+        return {"features": self.network(photos)[self.content_layer].float(),
+                "tone": tonal_layout(F.avg_pool2d(photos.float(), COLOR_POOLING[TONE_LAYER]))}  # fmt: skip
+
+    def content(self, features: Mapping[str, Tensor], target: Mapping[str, Tensor]) -> Tensor:
+        """Content error of an output (its :meth:`features`) against the photo's
+        :meth:`content_target`: the relative error of the `content_layer` map, plus TONE_WEIGHT
+        times the tonal layout's (1 − correlation)."""
+        photo = target["features"]
+        error = content_loss(features[self.content_layer].float(), photo, photo.pow(2).mean().clamp_min(1e-12))
+        return error + TONE_WEIGHT * tone_loss(tonal_layout(features[TONE_LAYER]), target["tone"])
 
     def layer_distances(
         self, features: Mapping[str, Tensor], style: int = 0, rng: torch.Generator | None = None

@@ -162,12 +162,11 @@ class Trainer:
         at_strength_one = stylized[: config.batch_size]
         seen_photos, seen_stylized = jittered_views(photos, stylized, rng)
         with self.autocast():
-            with torch.no_grad():
-                photo_content = self.vgg(seen_photos)[config.content_layer]
+            photo_target = self.objective.content_target(seen_photos)
             features = self.objective.features(seen_stylized)
         # Losses in float32 whatever precision the feature network ran in (objective.py).
         losses = {
-            "content": self.objective.content(features, photo_content),
+            "content": self.objective.content(features, photo_target),
             "style": self.objective.style(features, style, strengths, rng),
         }
         total = config.content_weight * losses["content"] + config.style_weight * losses["style"]
