@@ -44,7 +44,7 @@ HALF = "@1/2"
 COLOR_POOLING = {"pixels": 2, "pixels@1/8": 8}
 # The tonal layout's colour layer, and its weight inside the content term (beside the features' 1).
 TONE_LAYER = "pixels@1/8"
-TONE_WEIGHT = 2.0
+TONE_WEIGHT = 1.0
 # Weight of each colour layer beside the feature layers (1 each).
 COLOR_WEIGHT = 1.0
 # Directions per layer and evaluation; drawn anew each time, so over a run they cover the space.
