@@ -55,7 +55,7 @@ class StyleOptimizer(ImageStylizer):
         self.objective = PerceptualObjective(self.vgg, config.style_layers, [paintings], self.device, config.content_layer)
 
     def loss(self, image: Tensor, photo_target: dict[str, Tensor], rng: torch.Generator | None = None) -> Tensor:
-        """The training objective for one image (1×3×H×W) against the photo's content features."""
+        """The training objective for one image (1×3×H×W) against the photo's content target."""
         config = self.config
         features = self.objective.features(image)
         total = config.content_weight * self.objective.content(features, photo_target)
