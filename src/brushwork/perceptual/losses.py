@@ -36,13 +36,13 @@ def jittered_views(photos: Tensor, stylized: Tensor, rng: torch.Generator) -> tu
     scale = 1 + JITTER_SCALE * (2 * torch.rand((), generator=rng).item() - 1)
     size = (max(8, round(h * scale)), max(8, round(w * scale)))
     dy, dx = (int(v) for v in torch.randint(0, JITTER_SHIFT + 1, (2,), generator=rng))
+    mirrored = torch.rand((), generator=rng).item() < 0.5
 
     def view(images: Tensor) -> Tensor:
         resized = F.interpolate(images, size=size, mode="bilinear", align_corners=False)
         cropped = resized[:, :, dy : size[0] - JITTER_SHIFT + dy, dx : size[1] - JITTER_SHIFT + dx]
         return cropped.flip(-1) if mirrored else cropped
 
-    mirrored = torch.rand((), generator=rng).item() < 0.5
     return view(photos), view(stylized)
 
 
