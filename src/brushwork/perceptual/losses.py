@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
+from kornia.color import rgb_to_grayscale
 from torch import Tensor
 
 # The loss network sees the output and the photo through the same small random shift and
@@ -123,7 +124,7 @@ def tonal_layout(colors: Tensor) -> Tensor:
     """N×3×h×w colours (a picture average-pooled) -> N×(h·w) luminance, standardised per
     picture (zero mean, unit mean square): where the picture is light and where dark, whatever
     its overall brightness and contrast."""
-    luminance = (0.299 * colors[:, 0] + 0.587 * colors[:, 1] + 0.114 * colors[:, 2]).flatten(1).float()
+    luminance = rgb_to_grayscale(colors.float()).flatten(1)
     luminance = luminance - luminance.mean(1, keepdim=True)
     return luminance * torch.rsqrt(luminance.pow(2).mean(1, keepdim=True) + 1e-8)
 
