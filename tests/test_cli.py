@@ -216,6 +216,9 @@ def test_training_input_errors_are_one_line(tmp_path, photo_dir, capsys):
         (["--style", tmp_path / "notes.txt"], "no images found"),
         (["--style", broken], "broken.jpg"),
         (["--style", tmp_path / "nowhere.jpg"], "nowhere.jpg"),
+        (["--style", style, "--init", tmp_path / "nowhere.safetensors"], "nowhere.safetensors: no such model file"),
+        (["--style", style, "--init", tmp_path / "bad.pth"], "bad.pth"),
+        (["--style", style, "--arch", "johnson", "--init", "base"], "--init base: its generator differs"),
     ]
     for extra, message in cases:
         code, _, err = run(base + extra, capsys)

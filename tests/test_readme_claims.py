@@ -55,11 +55,11 @@ def test_train_help_is_a_short_curated_list_with_defaults_and_choices(capsys):
         main(["train", "--help"])
     text = capsys.readouterr().out
     flags = [line.split()[0].rstrip(",") for line in text.splitlines() if line.startswith("  -")]
-    assert "-h" in flags and len(flags) <= 21, flags  # 20 options and --help
+    assert "-h" in flags and len(flags) <= 22, flags  # 21 options and --help
     assert sorted(flags) == sorted(["-h", "--config", "--resume", "--quiet", *("--" + f.replace("_", "-") for f in FLAGS)])
-    for flag in ("--iterations", "--content-weight", "--style-weight", "--batch-size"):
+    for flag in ("--iterations", "--init", "--content-weight", "--style-weight", "--batch-size"):
         assert flag in flags
-    assert "(default: 800)" in text and "(default: 2.0)" in text
+    assert "(default: 400)" in text and "(default: 2.0)" in text
     assert "{efficientnet-lite0,vgg19,random}" in text and "{brushwork,johnson}" in text
     for research in ("--lr-g", "--crop", "--style-layers", "--photo-gain", "--precision"):
         assert research not in flags  # TOML keys only

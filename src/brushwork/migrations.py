@@ -20,6 +20,8 @@ Schema history:
   objective (older checkpoints resume with it).
 - model format 4 / checkpoint 4 (brushwork 0.7): the brushwork generator's stride-2 convs
   are 4×4 (``down_kernel``; older files have 3×3 ones).
+- Training option added in 0.8.0, without a new format: ``init``, the generator a run started
+  from. Checkpoints and model recipes without it started from random weights (``none``).
 - Training options removed after 0.5.0, without a new format: ``tv_weight``, ``grad_clip`` and
   ``style_layer_weights``, TOML keys that no default or recipe set. Configs of any version
   (checkpoints, TOML files, model recipes) that hold them at their off value read as before.
@@ -68,6 +70,16 @@ def drop_removed_options(values: dict[str, Any], source: str) -> dict[str, Any]:
 # Fields of the brushwork generator added after format 2: the format that added each, and the
 # value that files of older formats ran with.
 _ADDED_GENERATOR_FIELDS = {3: ("noise_channels", 0), 4: ("down_kernel", 3)}
+
+
+# Training options added without a new format, and the value every run stored without them had.
+_ADDED_OPTIONS = {"init": "none"}
+
+
+def add_new_options(values: dict[str, Any]) -> dict[str, Any]:
+    """A stored training config (checkpoint, model recipe) with the options added since it was
+    written, at the values it ran with."""
+    return {**_ADDED_OPTIONS, **values}
 
 
 def migrate_generator(generator: dict[str, Any], version: int) -> dict[str, Any]:
@@ -139,7 +151,7 @@ def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> d
             info["train_config"] = migrate_train_config(info["train_config"], max(version, 2))
     if isinstance(info.get("train_config"), dict):
         try:
-            info["train_config"] = drop_removed_options(info["train_config"], source)
+            info["train_config"] = add_new_options(drop_removed_options(info["train_config"], source))
         except BrushworkError:
             pass  # as above: the recipe is history
     info["format_version"] = MODEL_FORMAT_VERSION
@@ -154,4 +166,4 @@ def migrate_checkpoint_config(values: dict[str, Any], version: int, source: str)
         values = migrate_train_config_v1(values, source)
     if version < CHECKPOINT_VERSION:
         values = migrate_train_config(values, max(version, 2))
-    return drop_removed_options(values, source)
+    return add_new_options(drop_removed_options(values, source))

@@ -38,6 +38,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     "batch_size": ("training", "photos per step"),
     "max_strength": ("training", "train strength control: strengths from 0 to this (e.g. 1.5) for stylize "
                      "--strength; 0: one strength"),
+    "init": ("training", "generator to start from: base (the bundled base generator, trained on 20 paintings), "
+             "none (random weights) or a model file (default: base, or none for a generator of another shape)"),
     "seed": ("training", "random seed (a run is reproducible, also across --resume)"),
     "content_weight": ("loss", "weight of the content loss (relative feature error)"),
     "style_weight": ("loss", "weight of the style loss (sliced Wasserstein, in units of the unstyled photos' distance)"),
@@ -63,7 +65,10 @@ class TrainConfig:
     name: str = ""  # style name recorded in the model; defaults to the style file/folder stem
     description: str = ""
     run_dir: str = ""  # samples, checkpoints, TensorBoard logs; defaults to runs/<name>
-    iterations: int = 800
+    # The generator to start from (training/base.py): "base", "none" or a model; "" picks
+    # base when the generator has its shape. Training records what it resolved to.
+    init: str = ""
+    iterations: int = 400
     batch_size: int = 4
     crop: int = 128
     style_size: int = STYLE_SIZE

@@ -29,6 +29,7 @@ from brushwork.perceptual.features import feature_network
 from brushwork.perceptual.losses import jittered_views, smallest_view
 from brushwork.perceptual.objective import PerceptualObjective, min_image_size
 from brushwork.sheets import fit_cell, image_grid
+from brushwork.training.base import load_start, resolve_init, start_from
 from brushwork.training.checkpoint import read_checkpoint, save_checkpoint
 from brushwork.training.config import TrainConfig
 from brushwork.training.crops import RandomCrops
@@ -91,6 +92,8 @@ class Trainer:
         self.run_dir = Path(config.run_dir or Path("runs") / self.name)
         # Conditioned models take [strength, one weight per style] (conditioning.py).
         config.generator.cond_dim = 1 + len(self.styles) if config.conditioned else 0
+        config.init = resolve_init(config.init, config.generator)
+        start = load_start(config.init, config.generator)  # before the slow setup: a bad --init fails at once
 
         style_images = [list(style.images()) for style in self.styles]  # decoded once, for the style targets
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
@@ -104,6 +107,8 @@ class Trainer:
         # fixed, seeded batch of training crops: a resumed run gets the same units.
         calibration = self.content.sample(CALIBRATION_PHOTOS, torch.Generator().manual_seed(config.seed + CALIBRATION_SEED))
         self.generator = build_generator(config.generator).to(self.device)
+        if start is not None:
+            start_from(self.generator, start.to(self.device))
         # One discriminator per style: each tells its own paintings from the outputs meant to look like them.
         discriminators = [MultiScaleDiscriminator() for _ in self.styles]
         self.discriminator = (discriminators[0] if len(discriminators) == 1 else torch.nn.ModuleList(discriminators))

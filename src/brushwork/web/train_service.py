@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from brushwork.errors import BrushworkError
+from brushwork.training.config import TrainConfig
 from brushwork.web.jobs import ACTIVE, Job, JobQueue
 from brushwork.web.library import StyleLibrary
 from brushwork.web.settings import StudioSettings
@@ -21,7 +22,7 @@ class TrainRequest:
     paintings: list[str] = field(default_factory=list)  # uploaded files: one painting, or a collection
     photos: list[str] = field(default_factory=list)  # uploaded training photos
     use_server_photos: bool = False  # the --photos folder instead of uploads
-    iterations: int = 800
+    iterations: int = TrainConfig.iterations
     batch_size: int = 4
     crop: int = 128
     backbone: str = "efficientnet-lite0"
@@ -39,8 +40,6 @@ def _check_name(name: str, library: StyleLibrary, queue: JobQueue) -> None:
 
 def start_training(request: TrainRequest, queue: JobQueue, library: StyleLibrary, settings: StudioSettings) -> Job:
     """Check the request, copy its uploads into a new job folder and queue it."""
-    from brushwork.training.config import TrainConfig
-
     name = (request.name or "").strip()
     _check_name(name, library, queue)
     if not request.paintings:

@@ -36,7 +36,7 @@ def build(queue: JobQueue, library: StyleLibrary, settings: StudioSettings, time
             use_server = gr.Checkbox(label=f"Use the server's photo folder instead ({server_photos} photos)",
                                      visible=settings.photos_dir is not None, elem_id="train-server-photos")  # fmt: skip
             with gr.Accordion("Training options", open=False):
-                iterations = gr.Number(800, label="Steps (800 take a few minutes on a laptop CPU)", precision=0,
+                iterations = gr.Number(TrainRequest.iterations, label=f"Steps ({TrainRequest.iterations} take a few minutes on a laptop CPU)", precision=0,
                                        minimum=1, maximum=20000, elem_id="train-steps")  # fmt: skip
                 batch_size = gr.Number(4, label="Photos per step", precision=0, minimum=1, maximum=32, elem_id="train-batch")
                 crop = gr.Number(128, label="Crop size (px)", precision=0, minimum=48, maximum=512, elem_id="train-crop")
