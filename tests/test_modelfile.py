@@ -61,10 +61,11 @@ def test_a_recipe_loses_the_removed_options_at_their_off_value_and_keeps_others_
     from brushwork.models import Generator, GeneratorConfig
 
     generator = Generator(GeneratorConfig(channels=8, res_blocks=1))
+    # A recipe without `init` (before 0.8) started from random weights.
     for recipe, kept in (({"tv_weight": 0.0, "grad_clip": 0.0, "style_layer_weights": [1.0, 1.0]}, {}),
-                         ({"tv_weight": 0.5}, {"tv_weight": 0.5})):  # fmt: skip
+                         ({"tv_weight": 0.5}, {"tv_weight": 0.5}), ({"init": "base"}, {"init": "base"})):  # fmt: skip
         save_model(tmp_path / "m.safetensors", generator, {"style_name": "m", "train_config": {"iterations": 5, **recipe}})
-        assert load_model(tmp_path / "m.safetensors")[1]["train_config"] == {"iterations": 5, **kept}
+        assert load_model(tmp_path / "m.safetensors")[1]["train_config"] == {"iterations": 5, "init": "none", **kept}
 
 
 def test_format_1_recipes_name_the_backbone_as_now(tmp_path):

@@ -151,9 +151,10 @@ def migrate_model_metadata(info: dict[str, Any], version: int, source: str) -> d
             info["train_config"] = migrate_train_config(info["train_config"], max(version, 2))
     if isinstance(info.get("train_config"), dict):
         try:
-            info["train_config"] = add_new_options(drop_removed_options(info["train_config"], source))
+            info["train_config"] = drop_removed_options(info["train_config"], source)
         except BrushworkError:
             pass  # as above: the recipe is history
+        info["train_config"] = add_new_options(info["train_config"])
     info["format_version"] = MODEL_FORMAT_VERSION
     return info
 
