@@ -7,8 +7,8 @@ the mean of the base's styles, so training only has to move towards one more pai
 Measured: 400 steps from the base paint as well as 800 from random weights, in half the time
 (docs/method.md, "What 0.8 changed").
 
-``--init``: ``base`` (this file), ``none`` (random weights), or any brushwork model (a file or
-a bundled style name) of the same generator shape. Left unset, a run starts from the base
+``--init``: ``base`` (this file), ``none`` (random weights), or any model (a file or a bundled
+style name) of the same generator shape, Johnson's network included. Left unset, a run starts from the base
 when its generator has the base's shape (the defaults), else from random weights.
 """
 
@@ -53,7 +53,7 @@ def load_start(init: str, generator: GeneratorConfig) -> torch.nn.Module | None:
     if init == "base" and not path.is_file():
         raise BrushworkError(f"--init base: the base generator is missing from this installation ({path}); reinstall brushwork")
     start, _ = load_model(path)
-    if generator.arch != "brushwork" or _shape(start.config) != _shape(generator):
+    if _shape(start.config) != _shape(generator):
         differ = [f"{k} {v} (this run: {getattr(generator, k)})" for k, v in _shape(start.config).items() if getattr(generator, k) != v]
         raise BrushworkError(f"--init {init}: its generator differs from this run's ({', '.join(differ)}); "
                              "give --init none to start from random weights")  # fmt: skip
