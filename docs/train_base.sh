@@ -2,9 +2,9 @@
 # How the bundled base generator (src/brushwork/training/base.safetensors) was trained: one
 # model of 20 paintings of the project's offline image kit, each its own style, taking turns
 # one per step. `brushwork train` starts every new style from it (--init, docs/method.md
-# "The base generator"). Left out: the six held-out paintings of benchmarks/train_heldout.sh
+# "What 0.8 changed"). Left out: the six held-out paintings of benchmarks/train_heldout.sh
 # and Gauguin's Tahitian Women (the tuning painting on which the base's gain was measured).
-# Run from the repository root with the kit in ../shared/data: 15 minutes on 2 CPU cores (brushwork 0.8.0),
+# Run from the repository root with the kit in ../shared/data: 15 minutes on 2 CPU cores,
 # 1.7 GB of memory.
 set -euo pipefail
 data=${DATA:-../shared/data}
