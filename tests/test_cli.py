@@ -195,9 +195,12 @@ def test_train_reads_toml_and_flags_override(tmp_path, photo_dir, capsys, monkey
     )
     code, out, err = run(["train", "--config", "cfg.toml", "--iterations", 3, "--output", "m.safetensors", "--quiet"], capsys)
     assert code == 0, err
-    assert "3 steps" in out and (tmp_path / "m.safetensors").exists()
+    assert "3 steps from random weights" in out and (tmp_path / "m.safetensors").exists()  # a generator of its own shape
     code, out, _ = run(["info", "m.safetensors", "--json"], capsys)
-    assert '"channels": 8' in out
+    assert '"channels": 8' in out and '"init": "none"' in out
+    code, out, err = run(["train", "--config", "cfg.toml", "--iterations", 2, "--init", "m.safetensors", "--output", "v2.safetensors",
+                          "--quiet"], capsys)  # fmt: skip
+    assert code == 0 and "2 steps from m.safetensors" in out, err
     (tmp_path / "bad.toml").write_text("iterations = 5\nbogus_option = 1\n")
     code, _, err = run(["train", "--config", "bad.toml"], capsys)
     assert code != 0

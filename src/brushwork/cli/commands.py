@@ -39,7 +39,9 @@ def run_train(args: argparse.Namespace) -> int:
     rate = (result.steps / result.seconds) if result.seconds else 0.0
     for line in result.skipped:
         print(f"brushwork: skipped unreadable image {line}", file=sys.stderr)
-    print(f"wrote {result.model_path} ({result.steps} steps, {result.seconds:.0f} s, {rate:.2f} it/s, backbone {result.backbone})"
+    start = {"base": "the base generator", "none": "random weights"}.get(config.init, config.init)  # resolved by train()
+    print(f"wrote {result.model_path} ({result.steps} steps from {start}, {result.seconds:.0f} s, {rate:.2f} it/s, "
+          f"backbone {result.backbone})"
           + (f"; skipped {len(result.skipped)} unreadable image(s)" if result.skipped else ""))
     return 1 if result.skipped else 0  # as stylize: everything readable was used, but not every file
 
