@@ -11,7 +11,7 @@ from brushwork.inference.modelfile import load_model, save_model
 from brushwork.models import Generator, GeneratorConfig, build_generator
 from brushwork.training.base import BASE_MODEL, load_start, resolve_init, start_from
 from brushwork.training.config import TrainConfig
-from brushwork.training.trainer import Trainer
+from brushwork.training.trainer import Trainer, train
 
 from .conftest import make_photo
 
@@ -87,3 +87,18 @@ def test_training_starts_from_a_model_and_records_it(tmp_path, photo_dir):
     # Unset, a generator of another shape than the base's starts from random weights, and says so.
     config = dataclasses.replace(config, init="")
     assert Trainer(config).config.init == "none"
+
+
+def test_a_resumed_run_does_not_need_its_start_any_more(tmp_path, photo_dir):
+    start = tmp_path / "start.safetensors"
+    save_model(start, _random_generator(3), {"style_name": "start", "backbone": "random"})
+    style = make_photo(tmp_path / "painting.png", size=(48, 48), seed=5)
+    config = TrainConfig(content=str(photo_dir), style=str(style), output=str(tmp_path / "m.safetensors"),
+                         run_dir=str(tmp_path / "run"), iterations=1, batch_size=2, crop=48, style_size=48,
+                         backbone="random", device="cpu", init=str(start), adversarial_start=1.0,
+                         generator=GeneratorConfig(channels=8, res_blocks=1))  # fmt: skip
+    train(config, progress=False)
+    start.unlink()
+    resumed = dataclasses.replace(config, iterations=2, output=str(tmp_path / "more.safetensors"))
+    assert train(resumed, resume=tmp_path / "run" / "checkpoint.pt", progress=False).steps == 2
+    assert load_model(tmp_path / "more.safetensors")[1]["train_config"]["init"] == str(start)

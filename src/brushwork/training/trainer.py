@@ -74,7 +74,7 @@ def off_strength_count(batch_size: int) -> int:
 class Trainer:
     """Holds the models, optimisers and data of one run. `run()` trains to `config.iterations`."""
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, config: TrainConfig, resuming: bool = False):
         config.validate()
         # The backbone's default layers are written into the config, so the model file says which were used.
         config.content_layer, config.style_layers = config.loss_layers()
@@ -93,7 +93,9 @@ class Trainer:
         # Conditioned models take [strength, one weight per style] (conditioning.py).
         config.generator.cond_dim = 1 + len(self.styles) if config.conditioned else 0
         config.init = resolve_init(config.init, config.generator)
-        start = load_start(config.init, config.generator)  # before the slow setup: a bad --init fails at once
+        # Before the slow setup, so a bad --init fails at once; a resumed run takes its weights
+        # from the checkpoint, and its start (perhaps gone since) is only recorded.
+        start = None if resuming else load_start(config.init, config.generator)
 
         style_images = [list(style.images()) for style in self.styles]  # decoded once, for the style targets
         layers = tuple(dict.fromkeys((*config.style_layers, config.content_layer)))
@@ -382,7 +384,7 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
 
     Returns a TrainResult with the model path, steps, wall time and loss history.
     """
-    trainer = Trainer(config)
+    trainer = Trainer(config, resuming=bool(resume))
     if resume:
         trainer.load_state_dict(read_checkpoint(resume), str(resume))
     return trainer.run(progress=progress)
