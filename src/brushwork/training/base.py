@@ -8,8 +8,8 @@ Measured: 400 steps from the base paint as well as 800 from random weights, in h
 (docs/method.md, "What 0.8 changed").
 
 ``--init``: ``base`` (this file), ``none`` (random weights), or any model (a file or a bundled
-style name) of the same generator shape, Johnson's network included. Left unset, a run starts from the base
-when its generator has the base's shape (the defaults), else from random weights.
+style name) of the same generator shape, Johnson's network included. Left unset, a run starts
+from the base when its generator has the base's shape (the defaults), else from random weights.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def load_start(init: str, generator: GeneratorConfig) -> torch.nn.Module | None:
 
 def _mean_style_norm(layer: ConditionalAffine) -> torch.Tensor:
     """A start's normalisation layer as 2C values (scale − 1, then shift) at strength 1 and
-    the mean of its styles."""
+    the mean of its styles. An unconditioned layer's own parameters, exactly: through
+    ``scale_shift``, ``(1 + scale) − 1`` would round."""
     if not layer.cond_dim:
         return torch.cat([layer.scale, layer.shift])
     styles = layer.cond_dim // 2  # the layers see [w, (S − 1)·w] (models/generator.py)
