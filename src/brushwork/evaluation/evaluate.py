@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from brushwork.errors import BrushworkError, describe, naming
 from brushwork.evaluation.judge import Judge
+from brushwork.evaluation.repaint import band_energy, repaint_measures
 from brushwork.evaluation.metrics import BLUR_SIGMA, color_pixels, color_swd, content_ssim, edge_score, patch_descriptors, patch_swd
 from brushwork.files import atomic_write
 from brushwork.images import IMAGE_EXTENSIONS, find_images, load_image, save_image, shrink_to, tensor_to_pil
@@ -50,6 +51,10 @@ METRICS = {
     "content_lite2": ("content distance, Lite2", "lower"),
     "gram_lite2": ("Gram distance to style, Lite2", "lower"),
     "frechet_lite2": ("patch Fréchet distance to style, Lite2", "lower"),
+    "repaint": ("repaint score (repaint.py)", "higher"),
+    "photo_detail": ("photo's fine detail kept", "lower"),
+    "painted_texture": ("fine texture, painting = 1", "higher"),
+    "clouds": ("colour clouds within the photo's regions (a*b*)", "lower"),
     "ssim": ("content SSIM (blurred luminance)", "higher"),
     "edge": ("edge score", "higher"),
     "color_swd": ("colour SWD to style", "lower"),
@@ -112,6 +117,7 @@ class StyleReference:
         source = open_style(style, style_size)
         self.name = source.name
         images = list(source.images())
+        self.images = images
         self.first_image = images[0]
         self.judge = Judge(device)
         self.judged_style = self.judge.style(images)
@@ -126,6 +132,14 @@ class StyleReference:
                 self.imagenet_grams = mean_grams((imagenet(image.to(device)) for image in images), VGG_STYLE_LAYERS)
         self.device = device
         self._photo_cache: dict[tuple[str, int], dict[str, float]] = {}
+        self._energies: dict[int, float] = {}
+
+    def painting_energy(self, size: int) -> float:
+        """The style images' mean fine-band energy with their longer side at `size` (the metric
+        size): the unit of the repaint judge's painted texture."""
+        if size not in self._energies:
+            self._energies[size] = statistics.fmean(band_energy(shrink_to(image, size)) for image in self.images)
+        return self._energies[size]
 
     def photo_distances(self, path: Path, photo: Tensor) -> dict[str, float]:
         """The unstyled photo's style metrics (the starting point), cached by file and size:
@@ -203,6 +217,7 @@ def measure_pair(reference: StyleReference, photo_path: Path, photo: Tensor, out
     return {
         "ssim": float(content_ssim(photo, output)),
         "edge": float(edge_score(photo, output)),
+        **repaint_measures(photo, output, reference.painting_energy(size)),
         **reference.distances(output, photo),
         "photo": reference.photo_distances(photo_path, photo),
     }
