@@ -121,13 +121,14 @@ def stylize_clips(
     max_size: int | None = None,
     blend: float = 0.0,
     progress: bool = True,
-) -> BatchReport:
+) -> tuple[BatchReport, list[VideoResult]]:
     """Stylize planned clips; one bad clip is reported and the rest still run."""
-    report = BatchReport()
+    report, results = BatchReport(), []
     bar = tqdm(pairs, desc=f"video {stylizer.name}", unit="clip", disable=not progress or len(pairs) < 2)
     for source, destination in bar:
         try:
-            report.written.append(stylize_video(stylizer, source, destination, max_size, blend, progress).path)
+            results.append(stylize_video(stylizer, source, destination, max_size, blend, progress))
+            report.written.append(results[-1].path)
         except BrushworkError as exc:
             report.failed.append(naming(exc, source, destination))
-    return report
+    return report, results
