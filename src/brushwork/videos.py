@@ -140,9 +140,10 @@ class VideoReader:
             raise BrushworkError(f"{self.path}: no video stream (audio or data only)")
         self.video = self.container.streams.video[0]
         context = self.video.codec_context
-        if context is None or not context.is_decoder or not self.video.width:
-            name = self.video.codec.name if self.video.codec else "unknown"
-            raise BrushworkError(f"{self.path}: unsupported video codec ({name})")
+        if context is None:  # FFmpeg does not know the codec at all
+            raise BrushworkError(f"{self.path}: unsupported video codec (none of FFmpeg's decoders reads it)")
+        if not context.is_decoder:
+            raise BrushworkError(f"{self.path}: unsupported video codec ({context.name}: this FFmpeg cannot decode it)")
         self.video.thread_type = "AUTO"  # frame threads: decoding keeps up with two cores
         self.audio = self.container.streams.audio[0] if self.container.streams.audio else None
         self._raw = self._demux()
@@ -177,7 +178,11 @@ class VideoReader:
                 if packet.dts is not None:  # not the demuxer's final empty packet
                     yield packet
                 continue
-            yield from packet.decode()  # the final empty packet flushes the decoder
+            try:
+                yield from packet.decode()  # the final empty packet flushes the decoder
+            except self.av.error.EOFError:  # flushing a decoder that never got a frame's data
+                if packet.size:
+                    raise
 
     def __iter__(self) -> Iterator[Any]:
         av = import_av()

@@ -110,10 +110,10 @@ def _region_stylizer(args: argparse.Namespace, stylizer, options: dict[str, Any]
 
 def _blend(args: argparse.Namespace) -> float:
     """The flow-blend weight that --stable / --temporal-blend ask for (0: none)."""
-    from brushwork.inference.temporal import DEFAULT_BLEND
+    from brushwork.inference.temporal import DEFAULT_BLEND, check_blend
 
     if args.temporal_blend is not None:
-        return args.temporal_blend
+        return check_blend(args.temporal_blend)
     return DEFAULT_BLEND if args.stable else 0.0
 
 
@@ -150,13 +150,14 @@ def run_stylize(args: argparse.Namespace) -> int:
     if args.image_format and not stills:
         raise BrushworkError("--image-format: the output format of stills; a clip keeps its container "
                              "(give -o out.mkv to choose one)")  # fmt: skip
+    blend = _blend(args)
     stylizer, _ = _stylizer(args)
     report, videos = BatchReport(), []
     if clips:
         from brushwork.inference.video import plan_clips, stylize_clips
 
         pairs, problems = plan_clips(clips, args.output)
-        clip_report, videos = stylize_clips(stylizer, pairs, args.max_size, _blend(args), progress=not args.quiet)
+        clip_report, videos = stylize_clips(stylizer, pairs, args.max_size, blend, progress=not args.quiet)
         report.failed += problems + clip_report.failed
     if stills:
         images = stylize_paths(stylizer, stills, args.output, args.max_size, args.image_format, progress=not args.quiet)

@@ -78,13 +78,18 @@ class ShotThumbnail:
         return self.key, new_shot
 
 
+def check_blend(weight: float) -> float:
+    """`weight` if it is a usable blend weight, else a one-line error (1 would freeze the picture)."""
+    if not 0 <= weight <= MAX_BLEND:
+        raise BrushworkError(f"--temporal-blend must be between 0 and {MAX_BLEND} (got {weight:g})")
+    return weight
+
+
 class FlowBlend:
     """Mix the previous output, warped along the flow, into each new stylized frame."""
 
     def __init__(self, weight: float = DEFAULT_BLEND):
-        if not 0 <= weight <= MAX_BLEND:
-            raise BrushworkError(f"--temporal-blend must be between 0 and {MAX_BLEND} (got {weight:g})")
-        self.weight = weight
+        self.weight = check_blend(weight)
         self.previous: tuple[np.ndarray, np.ndarray] | None = None  # (photo, output)
 
     def reset(self) -> None:
@@ -118,7 +123,7 @@ class VideoStylizer:
     def __init__(self, stylizer, blend: float = 0.0, shots: bool = True):
         self.stylizer = stylizer
         self.tracker = ShotThumbnail() if shots else None
-        self.flow = FlowBlend(blend) if blend else None
+        self.flow = FlowBlend(blend) if check_blend(blend) else None
         self.cuts = 0  # shots after the first
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
