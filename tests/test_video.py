@@ -287,3 +287,36 @@ def test_webcam_without_a_gui_build_says_so(monkeypatch):
     monkeypatch.setattr(cv2, "getBuildInformation", lambda: "  GUI:                           NONE\n")
     with pytest.raises(BrushworkError, match="no window support"):
         webcam.check_display()
+
+
+def test_the_studio_stylizes_an_uploaded_clip(tiny_model, tmp_path):
+    from brushwork.web.library import StyleLibrary
+    from brushwork.web.settings import Limits, StudioSettings
+    from brushwork.web.video_service import VideoRequest, stylize_video_upload
+
+    settings = StudioSettings(models_dir=tmp_path / "models", outputs_dir=tmp_path / "outputs",
+                              limits=Limits(max_video_seconds=1.5))  # fmt: skip
+    (settings.models_dir / "tiny.safetensors").write_bytes(tiny_model.read_bytes())
+    library = StyleLibrary(settings.models_dir)
+    clip = make_clip(tmp_path / "upload.mp4", frames=12, rate=12)
+    done = stylize_video_upload(VideoRequest(clip=str(clip), style="tiny", stable=True, max_size=32), library, settings)
+    count, rate, width, height, _, audio, _, _ = probe(done.video)
+    assert (count, rate, width, height, audio) == (12, 12, 32, 24, "aac") and "sound kept" in done.message
+    with pytest.raises(BrushworkError, match="up to 1.5 s"):
+        stylize_video_upload(VideoRequest(clip=str(make_clip(tmp_path / "long.mp4", frames=24)), style="tiny"), library, settings)
+    (tmp_path / "bad.mp4").write_bytes(b"junk" * 100)
+    with pytest.raises(BrushworkError, match="^bad.mp4: not a readable video"):
+        stylize_video_upload(VideoRequest(clip=str(tmp_path / "bad.mp4"), style="tiny"), library, settings)
+
+
+def test_the_studio_page_has_a_video_tab(tmp_path):
+    pytest.importorskip("gradio")
+    from brushwork.web.app import build_app
+    from brushwork.web.settings import StudioSettings
+
+    demo, queue = build_app(StudioSettings(models_dir=tmp_path / "models", outputs_dir=tmp_path / "outputs"))
+    try:
+        ids = {block.elem_id for block in demo.blocks.values()}
+        assert {"clip-upload", "video-style", "video-button", "video-result"} <= ids
+    finally:
+        queue.close()
