@@ -80,9 +80,9 @@ class ImageStylizer:
 
     def video(self, source: str | Path, destination: str | Path, max_size: int | None = None,
               blend: float = 0.0, progress: bool = True):  # fmt: skip
-        """Stylize a clip into `destination` (.mp4, .mkv, .mov, .webm), sound and timing kept;
-        frames of a shot share their statistics, ``blend`` > 0 adds flow-guided blending of
-        the previous frame (``--stable``). Returns a video.VideoResult. Needs brushwork[video]."""
+        """Stylize a clip into `destination` (.mp4, .mkv, .mov, .webm), sound, timing and rotation
+        kept; ``blend`` > 0 adds flow-guided blending of the previous frame (``--stable``, see
+        temporal.py). Returns a video.VideoResult. Needs brushwork[video]."""
         from brushwork.inference.video import stylize_video
 
         return stylize_video(self, source, destination, max_size=max_size, blend=blend, progress=progress)

@@ -1,18 +1,21 @@
-"""Temporal stability: stylizing a stream of frames so that a shot does not pulse or shimmer.
+"""Temporal stability: stylizing a stream of frames so that it does not shimmer or pulse.
 
-Two mechanisms, both per shot:
-
-- **Shared statistics.** The generator normalises with the statistics of a thumbnail
-  (models/thumbnail.py). Frame by frame, each frame's own thumbnail moves them a little and
-  the whole picture pulses (colour and contrast breathing). Here every frame of a shot uses
-  the thumbnail of the shot's first frame. A new shot starts at a cut (colour histograms of
-  consecutive thumbnails far apart) or once the view has drifted far from the first frame's
-  (a long pan into another scene), so statistics stay those of what is on screen.
 - **Flow-guided blending** (``blend`` > 0, ``--stable``). The previous output is warped onto
   the current frame along the photo's optical flow and mixed in with weight ``blend`` where
   the flow is trustworthy: forward and backward flow agree (not occluded) and the warped
   previous photo matches the current one (no lighting change, no flow error). Elsewhere
-  (new content, cuts) the frame's own stylization shows, so nothing is smeared.
+  (new content) the frame's own stylization shows, so nothing is smeared.
+- **Shots.** A cut (colour histograms of consecutive thumbnails far apart), or a view that
+  has drifted far from its shot's first frame, starts a new shot: the blend starts afresh
+  there, so one shot's strokes are never carried into the next.
+- **Shared statistics** (``shots=True``, API only). Every frame of a shot is normalised with
+  the thumbnail (models/thumbnail.py) of the shot's first frame instead of its own. Measured
+  (benchmarks/video.py, RESULTS.md "Video"), it does not lower the flicker: a pan over a
+  photo, an object sliding in and a clip with ±4 % exposure jitter all came out 4–20 % worse
+  than per-frame statistics, which absorb exposure changes. Most of the per-frame shimmer
+  comes from elsewhere: the generator's input noise channels (a hash of each 2×2 block's
+  bytes, models/layers.py) change wherever the picture moves; with them zeroed the warping
+  error of the pan fell 3.5×. So per-frame statistics are the default.
 """
 
 from __future__ import annotations
@@ -116,24 +119,23 @@ class FlowBlend:
 
 
 class VideoStylizer:
-    """Stylize frames one after another with shared shot statistics and, with ``blend`` > 0,
-    flow-guided blending. ``shots=False`` stylizes each frame by itself (the per-frame
-    baseline). ``video(frame)``: H×W×3 uint8 numpy -> same."""
+    """Stylize frames one after another: with ``blend`` > 0, flow-guided blending of the
+    previous output; with ``shots``, shared shot statistics (see above). The default is the
+    per-frame stylization of a still, frame after frame. ``video(frame)``: H×W×3 uint8 numpy -> same."""
 
-    def __init__(self, stylizer, blend: float = 0.0, shots: bool = True):
+    def __init__(self, stylizer, blend: float = 0.0, shots: bool = False):
         self.stylizer = stylizer
-        self.tracker = ShotThumbnail() if shots else None
+        self.tracker = ShotThumbnail()
+        self.shots = shots
         self.flow = FlowBlend(blend) if check_blend(blend) else None
         self.cuts = 0  # shots after the first
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
-        pixels = torch.from_numpy(np.ascontiguousarray(frame))
-        small = None
-        if self.tracker is not None:
-            small, new_shot = self.tracker(pixels)
-            if new_shot and self.tracker.shots > 1:
-                self.cuts += 1
-                if self.flow is not None:
-                    self.flow.reset()
-        out = self.stylizer.stylize_pixels(pixels, small).numpy()
+        pixels = torch.from_numpy(np.require(frame, np.uint8, ["C", "W"]))  # a copy only if read-only
+        small, new_shot = self.tracker(pixels)
+        if new_shot and self.tracker.shots > 1:
+            self.cuts += 1
+            if self.flow is not None:
+                self.flow.reset()
+        out = self.stylizer.stylize_pixels(pixels, small if self.shots else None).numpy()
         return out if self.flow is None else self.flow(frame, out)

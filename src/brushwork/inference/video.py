@@ -42,15 +42,17 @@ def stylize_video(
     max_size: int | None = None,
     blend: float = 0.0,
     progress: bool = True,
+    shots: bool = False,
 ) -> VideoResult:
     """Stylize the clip at `source` into `destination` (container from its suffix); frame
-    rate, timestamps, rotation and audio are kept. See temporal.py for ``blend``."""
+    rate, timestamps, rotation and audio are kept. See temporal.py for ``blend`` and
+    ``shots`` (shared shot statistics; measured not to help, so off by default)."""
     source, destination = Path(source), Path(destination)
     check_output_suffix(destination)
     if os.path.realpath(destination) == os.path.realpath(source):
         raise BrushworkError(f"{source}: output would overwrite the input")
     start = time.perf_counter()
-    video = VideoStylizer(stylizer, blend=blend)  # checks blend before any file is opened
+    video = VideoStylizer(stylizer, blend=blend, shots=shots)  # checks blend before any file is opened
     with VideoReader(source, max_size) as reader:
         frames = 0
 
