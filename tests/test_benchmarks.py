@@ -27,6 +27,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("scales.py", "## Scales", []),
         ("borders.py", "## Borders", []),
         ("reliability.py", "## Reliability", []),
+        ("video.py", "## Video", []),
     ],
 )
 def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_path):

@@ -19,6 +19,7 @@ RUNNERS = {
     "info": commands.run_info,
     "styles": commands.run_styles,
     "serve": commands.run_serve,
+    "webcam": commands.run_webcam,
 }
 
 

@@ -108,19 +108,87 @@ def _region_stylizer(args: argparse.Namespace, stylizer, options: dict[str, Any]
     return RegionStylizer(regions, feather=args.feather or 0)
 
 
+def _blend(args: argparse.Namespace) -> float:
+    """The flow-blend weight that --stable / --temporal-blend ask for (0: none)."""
+    from brushwork.inference.temporal import DEFAULT_BLEND, check_blend
+
+    if args.temporal_blend is not None:
+        return check_blend(args.temporal_blend)
+    return DEFAULT_BLEND if args.stable else 0.0
+
+
+def _split_inputs(items: list[str]) -> tuple[list[str], list[str]]:
+    """(still inputs, clip inputs). A folder goes to each whose files it holds; one holding
+    neither stays with the stills, whose planner reports it."""
+    from pathlib import Path
+
+    from brushwork.images import find_images
+    from brushwork.videos import find_videos, is_video
+
+    stills, clips = [], []
+    for item in items:
+        folder = Path(item).is_dir()
+        has_clips = is_video(item) if not folder else bool(find_videos(item))
+        if has_clips:
+            clips.append(item)
+        if not is_video(item) and (not folder or find_images(item) or not has_clips):
+            stills.append(item)
+    return stills, clips
+
+
 def run_stylize(args: argparse.Namespace) -> int:
-    from brushwork.inference.stylize import stylize_paths
+    from brushwork.inference.stylize import BatchReport, stylize_paths
 
     if args.max_size is not None and args.max_size < 1:
         raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
-    stylizer, inputs = _stylizer(args)
-    report = stylize_paths(stylizer, inputs, args.output, args.max_size, args.image_format, progress=not args.quiet)
+    stills, clips = _split_inputs(args.items if args.optimize else args.items[1:])
+    temporal = _given(args, ("stable", "temporal_blend"))
+    if temporal and not clips:
+        raise BrushworkError(f"{', '.join(temporal)}: options for video clips, and no input is one")
+    if clips and args.optimize:
+        raise BrushworkError(f"{clips[0]}: --optimize (minutes per image) is for stills, not video clips")
+    if args.image_format and not stills:
+        raise BrushworkError("--image-format: the output format of stills; a clip keeps its container "
+                             "(give -o out.mkv to choose one)")  # fmt: skip
+    blend = _blend(args)
+    stylizer, _ = _stylizer(args)
+    report, videos = BatchReport(), []
+    if clips:
+        from brushwork.inference.video import plan_clips, stylize_clips
+
+        pairs, problems = plan_clips(clips, args.output)
+        clip_report, videos = stylize_clips(stylizer, pairs, args.max_size, blend, progress=not args.quiet)
+        report.failed += problems + clip_report.failed
+    if stills:
+        images = stylize_paths(stylizer, stills, args.output, args.max_size, args.image_format, progress=not args.quiet)
+        report.written += images.written
+        report.failed += images.failed
     for line in report.failed:
         print(f"brushwork: failed: {line}", file=sys.stderr)
-    print(f"stylized {len(report.written)} image(s) with {stylizer.name}" + (f"; {len(report.failed)} failed" if report.failed else ""))
-    if len(report.written) == 1 and not report.failed:
+    counts = ([f"{len(report.written)} image(s)"] if stills else []) + ([f"{len(videos)} clip(s)"] if clips else [])
+    print(f"stylized {' and '.join(counts)} with {stylizer.name}" + (f"; {len(report.failed)} failed" if report.failed else ""))
+    for result in videos:
+        print(f"wrote {result.path} ({result.frames} frames at {float(result.info.rate):.3g} fps, "
+              f"{result.frames / max(result.seconds, 1e-9):.2f} frames/s" + (f", {result.cuts} cut(s)" if result.cuts else "")
+              + (", sound copied" if result.info.audio else "") + ")")  # fmt: skip
+    if len(report.written) == 1 and not report.failed and not clips:
         print(f"wrote {report.written[0]}")
     return 1 if report.failed else 0
+
+
+def run_webcam(args: argparse.Namespace) -> int:
+    from brushwork.inference.conditioning import parse_mix
+    from brushwork.inference.stylize import Stylizer
+    from brushwork.inference.webcam import preview
+
+    if args.max_size < 1:
+        raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
+    mix = parse_mix(args.style_mix) if args.style_mix else None
+    stylizer = Stylizer.from_file(args.model, device=args.device, mix=mix, preserve_color=args.preserve_color,
+                                  strength=1.0 if args.strength is None else args.strength)  # fmt: skip
+    frames = preview(stylizer, camera=args.camera, max_size=args.max_size, blend=_blend(args))
+    print(f"showed {frames} frame(s) of camera {args.camera} with {stylizer.name}")
+    return 0
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -71,10 +71,10 @@ def _add_stylize(commands) -> None:
     stylize.add_argument(
         "items", nargs="+", metavar="MODEL INPUT",
         help="a model file (.safetensors or .onnx) or bundled style name (see `brushwork styles`), then "
-        "image files or folders (recursive); with --optimize only the images",
+        "image files, video clips or folders of them (recursive); with --optimize only the images",
     )  # fmt: skip
     files = stylize.add_argument_group("files")
-    files.add_argument("-o", "--output", required=True, help="output image (one input) or folder")
+    files.add_argument("-o", "--output", required=True, help="output image or clip (one input) or folder")
     files.add_argument("--max-size", type=int, metavar="PX", help="resize so the longer side is at most this (default: keep)")
     files.add_argument("--image-format", choices=("png", "jpg", "webp", "tif", "bmp"),
                        help="output format for folder runs (default: each input's)")  # fmt: skip
@@ -102,6 +102,8 @@ def _add_stylize(commands) -> None:
     controls.add_argument("--feather", type=int, metavar="PX", help="fade masks in over PX pixels inside their border")
     stylize.add_argument("--preserve-color", action="store_true", help="keep the photo's colours; take only the "
                          "style's lightness (models and --optimize)")  # fmt: skip
+    video = stylize.add_argument_group("video clips (.mp4, .mov, .mkv, .webm ...; needs brushwork[video])")
+    _add_temporal(video)
     optimize = stylize.add_argument_group("per-image optimisation (Gatys et al.; no model, slow, any painting)")
     optimize.add_argument("--optimize", action="store_true", help="optimise each image's pixels instead of running a model")
     optimize.add_argument("--style", help="the painting (or a folder of paintings) to optimise towards")
@@ -115,6 +117,27 @@ def _add_stylize(commands) -> None:
     optimize.add_argument("--vgg-weights", help="with --backbone vgg19: torchvision's VGG-19 weights file")
     optimize.add_argument("--match-colors", action="store_true",
                           help="recolour the painting to each photo's colours first, so the strokes come in the photo's palette")  # fmt: skip
+
+
+def _add_temporal(group) -> None:
+    """The temporal flags of `stylize` (for clips) and `webcam`."""
+    group.add_argument("--stable", action="store_true", help="blend each frame with the previous one along the "
+                       "optical flow where it is reliable: less shimmer, slower (default: shared shot statistics only)")  # fmt: skip
+    group.add_argument("--temporal-blend", type=float, metavar="W", help="how much of the previous frame --stable "
+                       "carries over, 0 to 0.95 (default: 0.6)")  # fmt: skip
+
+
+def _add_webcam(commands) -> None:
+    webcam = commands.add_parser("webcam", help="live preview of a camera through a style (an OpenCV window)",
+                                 formatter_class=_help_formatter)  # fmt: skip
+    webcam.add_argument("model", help="model file or bundled style name")
+    webcam.add_argument("--camera", type=int, default=0, metavar="N", help="camera index (default: 0)")
+    webcam.add_argument("--max-size", type=int, default=480, metavar="PX", help="longer side of the preview (default: 480)")
+    webcam.add_argument("--strength", type=float, metavar="S", help="style strength (models trained for it) (default: 1)")
+    webcam.add_argument("--style-mix", metavar="NAME|A=W,B=W", help="which style of a model of several, or a blend")
+    webcam.add_argument("--preserve-color", action="store_true", help="keep the camera's colours")
+    webcam.add_argument("--device", default="auto", help=DEVICE_HELP + " (default: auto)")
+    _add_temporal(webcam)
 
 
 def _add_evaluate(commands) -> None:
@@ -191,6 +214,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print the full metadata as JSON")
 
     commands.add_parser("styles", help="list the bundled styles")
+    _add_webcam(commands)
 
     serve = commands.add_parser("serve", help="start the web studio in a browser (needs brushwork[web])",
                                 formatter_class=_help_formatter)  # fmt: skip

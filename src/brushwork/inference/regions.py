@@ -94,12 +94,12 @@ class RegionStylizer(ImageStylizer):
             self._masks[key] = feather_mask(load_mask(region.mask, height, width), self.feather)
         return self._masks[key]
 
-    def stylize_pixels(self, pixels: Tensor) -> Tensor:
+    def stylize_pixels(self, pixels: Tensor, thumbnail: Tensor | None = None) -> Tensor:
         out = pixels
         for region in self.regions:
             alpha = self.alpha(region, *pixels.shape[:2])
             if alpha.any():  # a region absent from this photo costs nothing
-                out = composite(out, region.stylizer.stylize_pixels(pixels), alpha)
+                out = composite(out, region.stylizer.stylize_pixels(pixels, thumbnail), alpha)
         return out
 
     def stylize_tensor(self, images: Tensor) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -23,7 +24,7 @@ from brushwork.inference.engines import ENGINES, OnnxEngine, TorchEngine
 from brushwork.errors import BrushworkError, naming
 from brushwork.inference.modelfile import load_model
 from brushwork.styles import DEFAULT_STYLE, resolve_model
-from brushwork.models.thumbnail import thumbnail
+from brushwork.models.thumbnail import thumbnail as make_thumbnail
 from brushwork.inference.tiling import DEFAULT_MARGIN, auto_tile_pixels, resolve_tile, stylize_uint8
 
 
@@ -46,8 +47,10 @@ class ImageStylizer:
         photo's colours (per pixel, so it runs tile by tile)."""
         return keep_photo_colors(stylized, photo.to(stylized.device)) if self.preserve_color else stylized
 
-    def stylize_pixels(self, pixels: Tensor) -> Tensor:
-        """H×W×3 uint8 -> H×W×3 uint8 (what images go through; models tile large ones)."""
+    def stylize_pixels(self, pixels: Tensor, thumbnail: Tensor | None = None) -> Tensor:
+        """H×W×3 uint8 -> H×W×3 uint8 (what images go through; models tile large ones).
+        ``thumbnail`` (1×3×h×w float): where models take image-wide statistics from instead of
+        the image's own (the frames of a video shot share one, see temporal.py)."""
         photo = from_uint8(pixels)
         return to_uint8(self.finish(self.stylize_tensor(photo), photo))[0]
 
@@ -74,6 +77,22 @@ class ImageStylizer:
         """Read `source`, stylize it, write `destination` (format by extension, alpha kept)."""
         save_image(self(open_image(source, max_size=max_size)), destination)
         return Path(destination)
+
+    def video(self, source: str | Path, destination: str | Path, max_size: int | None = None,
+              blend: float = 0.0, progress: bool = True):  # fmt: skip
+        """Stylize a clip into `destination` (.mp4, .mkv, .mov, .webm), sound, timing and rotation
+        kept; ``blend`` > 0 adds flow-guided blending of the previous frame (``--stable``, see
+        temporal.py). Returns a video.VideoResult. Needs brushwork[video]."""
+        from brushwork.inference.video import stylize_video
+
+        return stylize_video(self, source, destination, max_size=max_size, blend=blend, progress=progress)
+
+    def frames(self, frames: Iterable[np.ndarray], blend: float = 0.0) -> Iterator[np.ndarray]:
+        """Stylize a stream of H×W×3 uint8 frames (numpy, one shot or several) as :meth:`video` does."""
+        from brushwork.inference.temporal import VideoStylizer
+
+        video = VideoStylizer(self, blend=blend)
+        return (video(frame) for frame in frames)
 
 
 class Stylizer(ImageStylizer):
@@ -184,16 +203,17 @@ class Stylizer(ImageStylizer):
             raise ValueError(f"expected N×3×H×W images, got shape {tuple(images.shape)}")
         return self.engine(images, cond=self.cond).to(images.device)
 
-    def stylize_pixels(self, pixels: Tensor) -> Tensor:
-        """H×W×3 uint8 -> H×W×3 uint8, tiled when large (bounded memory, no seams)."""
+    def stylize_pixels(self, pixels: Tensor, thumbnail: Tensor | None = None) -> Tensor:
+        """H×W×3 uint8 -> H×W×3 uint8, tiled when large (bounded memory, no seams); with
+        ``thumbnail``, its statistics instead of the image's own."""
         tile = resolve_tile(pixels.shape[0], pixels.shape[1], self.tile, auto_tile_pixels(self.device))
         if not self.local and tile:
             warnings.warn(
                 f"{self.name} normalises over the whole image, so its tiles may not match at the borders", stacklevel=2
             )
-        small = None
-        if self.engine.uses_thumbnail and tile:  # every tile gets the whole image's statistics
-            small = thumbnail(pixels.permute(2, 0, 1).unsqueeze(0)).to(self.device)
+        small = None if thumbnail is None else thumbnail.to(self.device)
+        if self.engine.uses_thumbnail and tile and small is None:  # every tile gets the whole image's statistics
+            small = make_thumbnail(pixels.permute(2, 0, 1).unsqueeze(0)).to(self.device)
 
         def run(tile: Tensor) -> Tensor:
             return self.finish(self.engine(tile, small, self.cond), tile)

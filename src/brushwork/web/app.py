@@ -1,4 +1,4 @@
-"""The studio app: builds the Gradio page (Stylize, Train, Styles) and serves it on one
+"""The studio app: builds the Gradio page (Stylize, Video, Train, Styles) and serves it on one
 address. Gradio is imported here only, so only `brushwork serve` pays for it."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 
 from brushwork.version import __version__  # noqa: E402
-from brushwork.web import styles_tab, stylize_tab, train_tab  # noqa: E402
+from brushwork.web import styles_tab, stylize_tab, train_tab, video_tab  # noqa: E402
 from brushwork.web.jobs import JobQueue  # noqa: E402
 from brushwork.web.library import StyleLibrary  # noqa: E402
 from brushwork.web.settings import StudioSettings  # noqa: E402
@@ -31,11 +31,13 @@ def build_app(settings: StudioSettings) -> tuple[gr.Blocks, JobQueue]:
     library = StyleLibrary(settings.models_dir)
     queue = JobQueue(settings.jobs_dir)
     with gr.Blocks(title="brushwork studio", analytics_enabled=False, delete_cache=(CACHE_AGE_S // 6, CACHE_AGE_S)) as demo:
-        gr.Markdown(f"## brushwork studio {__version__}\nStylize photos, train a style from a painting, manage styles.")
+        gr.Markdown(f"## brushwork studio {__version__}\nStylize photos and clips, train a style from a painting, manage styles.")
         timer = gr.Timer(REFRESH_S)
         with gr.Tabs():
             with gr.Tab("Stylize", id="stylize"):
                 stylize_style = stylize_tab.build(library, settings)
+            with gr.Tab("Video", id="video"):
+                video_style = video_tab.build(library, settings)
             with gr.Tab("Train", id="train"):
                 train_tab.build(queue, library, settings, timer)
             with gr.Tab("Styles", id="styles"):
@@ -45,12 +47,12 @@ def build_app(settings: StudioSettings) -> tuple[gr.Blocks, JobQueue]:
             """New or deleted styles reach every page's lists (skipped while nothing changed)."""
             names = library.names()
             if names == shown:
-                return gr.skip(), gr.skip(), gr.skip(), shown
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), shown
             return (gr.update(choices=stylize_tab.style_choices(library)), styles_tab.gallery_items(library),
-                    gr.update(choices=names), names)  # fmt: skip
+                    gr.update(choices=names), gr.update(choices=names), names)  # fmt: skip
 
         shown_styles = gr.State(library.names())
-        timer.tick(refresh_styles, shown_styles, [stylize_style, gallery, styles_choice, shown_styles],
+        timer.tick(refresh_styles, shown_styles, [stylize_style, gallery, styles_choice, video_style, shown_styles],
                    show_progress="hidden", queue=False)  # fmt: skip
     limits = settings.limits
     demo.queue(max_size=limits.queue_size, default_concurrency_limit=1)

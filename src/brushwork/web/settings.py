@@ -19,6 +19,7 @@ class Limits:
     queue_size: int = 64  # requests waiting at once; more are refused, not held
     stylize_workers: int = 2  # stylize requests running at once (the CPU is the limit)
     preview_size: int = 1024  # longer side of the images shown in the page (downloads are full size)
+    max_video_seconds: float = 60.0  # length of one uploaded clip (every frame is a model pass)
 
     @property
     def max_upload_bytes(self) -> int:
