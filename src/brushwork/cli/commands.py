@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from typing import Any
 
@@ -36,6 +37,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     config = train_config(args)
     result = train(config, resume=args.resume, progress=not args.quiet)
+    if os.environ.get("RANK", "0") != "0":  # torchrun's other processes: process 0 reports for the run
+        return 1 if result.skipped else 0
     rate = (result.steps / result.seconds) if result.seconds else 0.0
     for line in result.skipped:
         print(f"brushwork: skipped unreadable image {line}", file=sys.stderr)
