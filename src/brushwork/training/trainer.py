@@ -79,7 +79,7 @@ class Trainer:
         # The backbone's default layers are written into the config, so the model file says which were used.
         config.content_layer, config.style_layers = config.loss_layers()
         self.config = config
-        self.world, self.device = join_world(config)  # torchrun's processes train a share of each batch each
+        self.world, self.device = join_world(config)  # under torchrun, one of several processes (distributed.py)
         torch.manual_seed(config.seed)
         content_paths = find_images(config.content)
         if not content_paths:
@@ -153,10 +153,9 @@ class Trainer:
                 group["lr"] = lr * factor
         style = self.step % len(self.styles)  # several styles take turns, one per step: a step costs the same for K
         strengths = self._strengths(rng)
-        # This process's share of the step's batch (all of it in one process): training/shards.py.
         shard = self.world.shard(config.batch_size, 0 if strengths is None else len(strengths) - config.batch_size)
         photos = self.content.sample_each(shard.photos(config.seed, self.step)).to(self.device)
-        strengths, n = shard.take(strengths), shard.local_batch
+        strengths, n = shard.take(strengths), shard.local_batch  # this process's share (training/shards.py)
         cond = None
         if config.conditioned:
             ones = torch.ones(n, device=self.device)
@@ -229,7 +228,7 @@ class Trainer:
                 if writer and (self.step % 10 == 0 or self.step == config.iterations):
                     for key, value in values.items():
                         writer.add_scalar(f"loss/{key}", value, self.step)
-                if self.step % config.sample_every == 0 or self.step == config.iterations:
+                if self.world.is_main and (self.step % config.sample_every == 0 or self.step == config.iterations):
                     self.save_samples()
                 if self.step % config.checkpoint_every == 0:
                     self.save_checkpoint()
@@ -285,9 +284,6 @@ class Trainer:
     @torch.no_grad()
     def save_samples(self) -> Path:
         """A grid of fixed sample photos: each row is photo | stylized (each style, at strength 1)."""
-        path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
-        if not self.world.is_main:
-            return path
         tiles = []
         for photo in self.sample_photos:
             photo = photo.to(self.device)
@@ -297,6 +293,7 @@ class Trainer:
                 if self.config.conditioned:
                     cond = training_condition(torch.ones(1, device=self.device), style, len(self.styles))
                 tiles.append(self.generator(photo, cond)[0])
+        path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
         save_image(image_grid(tiles, columns=1 + len(self.styles)), path)
         return path
 
