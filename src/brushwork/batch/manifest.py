@@ -3,10 +3,10 @@ again) does only the rest.
 
 A JSON-lines file in the output folder (hidden, so no later run takes it for an image): a
 header naming the job (model file digest and every option that changes the pictures), then
-one line per image as its result arrives. Each line is flushed to disk before the next, so a
-killed job loses at most the line it was writing; a torn last line is ignored. Images are
-written atomically (brushwork.files), so an output either is complete or is not there; one
-written but not yet recorded is simply done again.
+one line per image as its result arrives, with the time. Each line is flushed to disk before
+the next, so a killed job loses at most the line it was writing; a torn last line is ignored.
+Images are written atomically (brushwork.files), so an output either is complete or is not
+there; one written but not yet recorded is simply done again.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,8 @@ class Manifest:
 
     def record(self, source: str, output: str, error: str = "") -> None:
         """One image's result, on disk before this returns."""
-        self._handle.write(json.dumps({"source": source, "output": output, "error": error}) + "\n")
+        entry = {"source": source, "output": output, "error": error, "time": round(time.time(), 3)}
+        self._handle.write(json.dumps(entry) + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
         if not error:
