@@ -5,7 +5,9 @@
 # "What 0.8 changed"). Left out: the six held-out paintings of benchmarks/train_heldout.sh
 # and Gauguin's Tahitian Women (the tuning painting on which the base's gain was measured).
 # Run from the repository root with the kit in ../shared/data: 15 minutes on 2 CPU cores,
-# 1.7 GB of memory.
+# 1.7 GB of memory. NPROC=4 bash docs/train_base.sh runs the same training in 4 processes with
+# torchrun (one per GPU, or a share of the CPU's cores each; several machines: docs/scale-out.md):
+# --batch-size stays the whole step's batch, so it trains the same model.
 set -euo pipefail
 data=${DATA:-../shared/data}
 out=${OUT:-src/brushwork/training/base.safetensors}
@@ -17,6 +19,7 @@ paintings=(hokusai_the_great_wave_off_kanagawa klee_watercolor klimt_the_kiss_19
            vangogh_the_starry_night_1889)
 styles=()
 for name in "${paintings[@]}"; do styles+=(--style "$name=$data/style/$name.jpg"); done
-/usr/bin/time -v brushwork train --content "$data/content/train" "${styles[@]}" --init none --iterations 4000 \
+if [ -n "${NPROC:-}" ]; then run=(torchrun --nproc-per-node "$NPROC" -m brushwork); else run=(brushwork); fi
+/usr/bin/time -v "${run[@]}" train --content "$data/content/train" "${styles[@]}" --init none --iterations 4000 \
     --name base --description "brushwork's base generator: 20 paintings, the start of every new style" \
     --output "$out" --run-dir runs/base "$@"

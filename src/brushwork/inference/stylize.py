@@ -281,11 +281,22 @@ def stylize_paths(
     report = BatchReport(failed=list(problems))
     bar = tqdm(pairs, desc=f"stylize {stylizer.name}", unit="img", disable=not progress or len(pairs) < 2)
     for source, destination in bar:
-        if os.path.realpath(destination) == os.path.realpath(source):  # never raises, even for a symlink loop
-            report.failed.append(f"{source}: output would overwrite the input")
-            continue
-        try:
-            report.written.append(stylizer.stylize_file(source, destination, max_size=max_size))
-        except BrushworkError as exc:
-            report.failed.append(naming(exc, source, destination))
+        problem = stylize_pair(stylizer, source, destination, max_size)
+        if problem:
+            report.failed.append(problem)
+        else:
+            report.written.append(Path(destination))
     return report
+
+
+def stylize_pair(stylizer: ImageStylizer, source: Path, destination: Path, max_size: int | None = None) -> str | None:
+    """Stylize one planned pair (:func:`plan_outputs`): None once written, else the one-line
+    "path: reason" of why not. Folder runs and batch jobs (brushwork.batch) share it, so they
+    write the same bytes."""
+    if os.path.realpath(destination) == os.path.realpath(source):  # never raises, even for a symlink loop
+        return f"{source}: output would overwrite the input"
+    try:
+        stylizer.stylize_file(source, destination, max_size=max_size)
+    except BrushworkError as exc:
+        return naming(exc, source, destination)
+    return None

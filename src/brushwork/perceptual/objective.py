@@ -94,6 +94,9 @@ class PerceptualObjective:
             self.weights.update(dict.fromkeys(COLOR_POOLING, color_weight))
         self.targets = [self._target(images, device) for images in paintings]
         self.scales = [dict.fromkeys(self.weights, 1.0) for _ in self.targets]
+        # The mean of a statistic of the batch; a data-parallel run, whose processes each hold a
+        # share of it, sets the mean over them all (training/distributed.py).
+        self.batch_mean = lambda value: value
 
     @torch.no_grad()
     def _target(self, images: Iterable[Tensor], device: torch.device | str) -> dict[str, Tensor]:
@@ -138,7 +141,7 @@ class PerceptualObjective:
         :meth:`content_target`: the relative error of the `content_layer` map, plus TONE_WEIGHT
         times the tonal layout's (1 − correlation)."""
         photo = target["features"]
-        error = content_loss(features[self.content_layer].float(), photo, photo.pow(2).mean().clamp_min(1e-12))
+        error = content_loss(features[self.content_layer].float(), photo, self.batch_mean(photo.pow(2).mean()).clamp_min(1e-12))
         return error + TONE_WEIGHT * tone_loss(tonal_layout(features[TONE_LAYER]), target["tone"])
 
     def layer_distances(

@@ -35,7 +35,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     "description": ("output", "one-line description stored in the model"),
     "run_dir": ("output", "folder for samples, checkpoints and TensorBoard logs (default: runs/NAME)"),
     "iterations": ("training", "training steps"),
-    "batch_size": ("training", "photos per step"),
+    "batch_size": ("training", "photos per step; under torchrun, of all N processes together (each trains "
+                   "batch-size/N), so a run optimises the same way on any number of processes"),
     "max_strength": ("training", "train strength control: strengths from 0 to this (e.g. 1.5) for stylize "
                      "--strength; 0: one strength"),
     "init": ("training", "generator to start from: base (the bundled base generator, trained on 20 paintings), "

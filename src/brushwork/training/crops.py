@@ -60,6 +60,11 @@ class RandomCrops:
         """Number of usable images."""
         return len(self._pool)
 
+    @property
+    def pool(self) -> list[Path]:
+        """The usable images, in the order draws index them."""
+        return list(self._pool)
+
     def _check_pool(self) -> None:
         if self._pool:
             return
@@ -103,9 +108,16 @@ class RandomCrops:
 
     def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
         """A batch_size×3×crop×crop float32 batch in [0, 1] (``generator`` on the CPU)."""
+        return self.sample_each([generator] * batch_size)
+
+    def sample_each(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
+        """One crop per generator, in order: a len(generators)×3×crop×crop batch in [0, 1].
+
+        With a generator of its own per sample, a sample is the same whichever process draws
+        it and whatever else is in its batch (training/shards.py splits a step's batch so)."""
         lo, hi = self.short_side
         crops = []
-        for _ in range(batch_size):
+        for generator in generators:
             pixels = self._draw_image(generator)
             short = max(int(torch.randint(lo, hi + 1, (1,), generator=generator)), self.crop)
             _, h, w = pixels.shape

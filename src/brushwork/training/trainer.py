@@ -20,7 +20,6 @@ from torch import Tensor
 from torch.func import functional_call
 from tqdm.auto import tqdm
 
-from brushwork.devices import pick_device
 from brushwork.errors import BrushworkError, describe
 from brushwork.images import find_images, open_image, pil_to_tensor, save_image
 from brushwork.inference.modelfile import save_model
@@ -34,6 +33,7 @@ from brushwork.training.checkpoint import read_checkpoint, save_checkpoint
 from brushwork.training.config import TrainConfig
 from brushwork.training.crops import RandomCrops
 from brushwork.training.discriminator import MultiScaleDiscriminator, discriminator_loss, generator_adversarial_loss
+from brushwork.training.distributed import join_world
 from brushwork.training.interrupt import StepBoundaryInterrupt, StoppedMidStep
 from brushwork.training.style_source import StyleSource, load_style
 
@@ -79,7 +79,7 @@ class Trainer:
         # The backbone's default layers are written into the config, so the model file says which were used.
         config.content_layer, config.style_layers = config.loss_layers()
         self.config = config
-        self.device = pick_device(config.device)
+        self.world, self.device = join_world(config)  # under torchrun, one of several processes (distributed.py)
         torch.manual_seed(config.seed)
         content_paths = find_images(config.content)
         if not content_paths:
@@ -123,6 +123,7 @@ class Trainer:
         self.elapsed = 0.0
         self.history: list[dict[str, float]] = []
         self.sample_photos = self._sample_photos(content_paths)
+        self.world.synchronize(self)
 
     def autocast(self):
         """bfloat16 for the frozen feature network where the hardware runs it fast (see benchmarks/)."""
@@ -152,21 +153,22 @@ class Trainer:
                 group["lr"] = lr * factor
         style = self.step % len(self.styles)  # several styles take turns, one per step: a step costs the same for K
         strengths = self._strengths(rng)
-        photos = self.content.sample(config.batch_size if strengths is None else len(strengths), rng).to(self.device)
+        shard = self.world.shard(config.batch_size, 0 if strengths is None else len(strengths) - config.batch_size)
+        photos = self.content.sample_each(shard.photos(config.seed, self.step)).to(self.device)
+        strengths, n = shard.take(strengths), shard.local_batch  # this process's share (training/shards.py)
         cond = None
         if config.conditioned:
-            ones = torch.ones(config.batch_size, device=self.device)
+            ones = torch.ones(n, device=self.device)
             cond = training_condition(ones if strengths is None else strengths, style, len(self.styles))
         if strengths is None:
             stylized = self.generator(photos, cond)
         else:  # photos at strength 1 train the whole network, the others only how S modulates it
-            n = config.batch_size
             at_one = self.generator(photos[:n], cond[:n])
             parameters = self.generator.off_strength_parameters()
             stylized = torch.cat([at_one, functional_call(self.generator, parameters, (photos[n:], cond[n:]))])
         # The photos at strength 1 (all of them without strength control): only they are meant
         # to look like the painting, so only they meet the discriminator.
-        at_strength_one = stylized[: config.batch_size]
+        at_strength_one = stylized[:n]
         seen_photos, seen_stylized = jittered_views(photos, stylized, rng)
         with self.autocast():
             photo_target = self.objective.content_target(seen_photos)
@@ -180,10 +182,11 @@ class Trainer:
 
         if config.adversarial_weight and self.step >= config.adversarial_start * config.iterations:
             discriminator = self._discriminator(style)
-            real = self.styles[style].real_crops.sample(config.batch_size, rng).to(self.device)
+            real = self.styles[style].real_crops.sample_each(shard.paintings(config.seed, self.step)).to(self.device)
             d_loss = discriminator_loss(discriminator(real), discriminator(at_strength_one.detach()))
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
+            self.world.average_gradients(discriminator)
             self.opt_d.step()
             discriminator.requires_grad_(False)  # G's step must not move D
             losses["adversarial"] = generator_adversarial_loss(discriminator(stylized), sample_weights=strengths)
@@ -193,12 +196,13 @@ class Trainer:
 
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
+        self.world.average_gradients(self.generator)
         # The gradient's norm, for the log (an infinite limit clips nothing).
         losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.generator.parameters(), math.inf)
         self.opt_g.step()
         losses["total"] = total.detach()
         self.step += 1
-        values = {k: float(v.detach()) for k, v in losses.items()}
+        values = self.world.mean_values(losses)  # the whole batch's, over every process
         if not all(math.isfinite(v) for v in values.values()):
             raise TrainingDiverged(f"training diverged at step {self.step} (losses {values}); lower the learning rates")
         return values
@@ -206,9 +210,10 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------
     def run(self, progress: bool = True) -> TrainResult:
         config = self.config
-        writer = _tensorboard_writer(self.run_dir / "tensorboard")
+        writer = _tensorboard_writer(self.run_dir / "tensorboard") if self.world.is_main else None
         bar = tqdm(
-            total=config.iterations, initial=self.step, desc=f"train {self.name}", unit="it", disable=not progress
+            total=config.iterations, initial=self.step, desc=f"train {self.name}", unit="it",
+            disable=not progress or not self.world.is_main,
         )
         started = time.perf_counter() - self.elapsed
         stop = StepBoundaryInterrupt()
@@ -223,11 +228,11 @@ class Trainer:
                 if writer and (self.step % 10 == 0 or self.step == config.iterations):
                     for key, value in values.items():
                         writer.add_scalar(f"loss/{key}", value, self.step)
-                if self.step % config.sample_every == 0 or self.step == config.iterations:
+                if self.world.is_main and (self.step % config.sample_every == 0 or self.step == config.iterations):
                     self.save_samples()
                 if self.step % config.checkpoint_every == 0:
                     self.save_checkpoint()
-                if stop.requested:
+                if self.world.any(stop.requested):  # every process stops at the same step
                     raise KeyboardInterrupt
         except TrainingDiverged as exc:  # the weights are spoilt: never saved, the checkpoint on disk is kept
             raise TrainingDiverged(f"{exc}; {self._kept_checkpoint()}") from None
@@ -248,9 +253,10 @@ class Trainer:
                 writer.close()
         if self.step % config.checkpoint_every:  # else the loop has just written it
             self.save_checkpoint()
-        save_model(config.output, self.generator, self.metadata())
+        if self.world.is_main:
+            save_model(config.output, self.generator, self.metadata())
         bad = [*self.content.skipped, *(item for style in self.styles for item in style.real_crops.skipped)]
-        skipped = [f"{path}: {reason}" for path, reason in bad]
+        skipped = self.world.union([f"{path}: {reason}" for path, reason in bad])
         return TrainResult(Path(config.output), self.step, self.elapsed, self.vgg.backbone, self.history, skipped)
 
     # -- outputs ------------------------------------------------------------------------
@@ -297,7 +303,8 @@ class Trainer:
 
     def save_checkpoint(self) -> Path:
         path = self.run_dir / "checkpoint.pt"
-        save_checkpoint(path, self.state_dict())
+        if self.world.is_main:
+            save_checkpoint(path, self.state_dict())
         return path
 
     def state_dict(self) -> dict[str, Any]:
