@@ -12,12 +12,13 @@
   there, so one shot's strokes are never carried into the next.
 - **Shared statistics** (``shots=True``, API only). Every frame of a shot is normalised with
   the thumbnail (models/thumbnail.py) of the shot's first frame instead of its own. Measured
-  (benchmarks/video.py, RESULTS.md "Video"), it does not lower the flicker: a pan over a
-  photo, an object sliding in and a clip with ±4 % exposure jitter all came out 4–20 % worse
-  than per-frame statistics, which absorb exposure changes. Most of the per-frame shimmer
-  comes from elsewhere: the generator's input noise channels (a hash of each 2×2 block's
-  bytes, models/layers.py) change wherever the picture moves; with them zeroed the warping
-  error of the pan fell 3.5×. So per-frame statistics are the default.
+  (benchmarks/video.py, RESULTS.md "Video"), it does not reliably lower the flicker: 4–17 %
+  more warping error than per-frame statistics on the 320×180 and 640×360 pans, a pan with
+  an object sliding in and one with ±4 % exposure jitter (per-frame statistics absorb
+  exposure changes), 14 % less on the 1080p pan. Most of the per-frame shimmer comes from
+  elsewhere: the generator's input noise channels (a hash of each 2×2 block's bytes,
+  models/layers.py) change wherever the picture moves; with them zeroed the warping
+  error of the pan fell 4×. So per-frame statistics are the default.
 """
 
 from __future__ import annotations
@@ -94,11 +95,11 @@ def restore_detail(mixed: np.ndarray, own: np.ndarray) -> np.ndarray:
     """`mixed` with its fine detail (what a 2-px Gaussian blur removes) scaled back up to the
     energy of `own`, the frame's own stylization (H×W×3 float32 each, 0..255).
 
-    Two stroke patterns that do not line up average out: a 0.6 blend kept 48 % of the
-    per-frame output's Laplacian energy on the benchmark's pan. Rescaling the blend's
+    Two stroke patterns that do not line up average out: a 0.6 blend kept 47 % of the
+    per-frame output's Laplacian energy on the benchmark's 320×180 pan. Rescaling the blend's
     high frequencies to the frame's own (at most ×1.6; never down, so a blend that agrees
-    with its frame is left alone) kept 85 %, for a warping error 0.74 instead of 0.60
-    (per-frame: 5.1). Being measured against each new frame, it cannot build up over time."""
+    with its frame is left alone) kept 85 %, for a warping error of 0.74 instead of 0.61
+    (per-frame: 5.5). Being measured against each new frame, it cannot build up over time."""
     cv2 = import_cv2()
     smooth = cv2.GaussianBlur(mixed, (0, 0), 2.0)
     fine = mixed - smooth
