@@ -111,9 +111,11 @@ def stylize_speeds(photos: Path, max_size: int, cores: int, folder: Path) -> dic
             total = time.time() - start
             assert len(report.written) == count and report.workers == workers, report.failed
             times = sorted(json.loads(line)["time"] for line in (output / MANIFEST_NAME).read_text().splitlines()[1:])
-            # From the first image to the last: count - 1 images in that span.
-            rate = (count - 1) / max(times[-1] - times[0], 1e-9)
-            first = times[0] - start - 1 / rate  # the pool's start (and shipping the model), before its first image
+            # From the first result to the last; results arrive a Ray block at a time, so the
+            # images of the first block (recorded together) were made before the span began.
+            first_block = sum(1 for t in times if t - times[0] < 0.05)
+            rate = (count - first_block) / max(times[-1] - times[0], 1e-9)
+            first = times[0] - start - first_block / rate  # the pool's start (and shipping the model)
             results[f"Ray, {workers} worker{'s' if workers > 1 else ''}"] = {
                 "on": f"{workers} × 1 thread", "workers": workers, "rate": rate, "total": count / total, "start": max(0.0, first)}  # fmt: skip
     finally:
@@ -189,8 +191,11 @@ of {args.steps} steps after {args.warmup}.
 **Stylize** ({args.photos} photos of `{val.name}` at {args.max_size} px, bundled starry_night, float32):
 images/s from the first output to the last; "whole call" includes starting the actor pool
 (the CLI's model load is not counted); efficiency: against one Ray worker × workers.
-Speed-up and efficiency are against one process (or worker) of one thread: on cores that
-other work also uses, threads that wait for each other lose most (see below).
+Speed-up and efficiency are against one process (or worker) of one thread. On cores that
+other work also uses, threads that wait for each other at every operation can lose most:
+here one training process of {args.cores} threads took {step[1, args.cores] / step[2, 1]:.1f}× the step time of 2
+single-thread processes, and 2 Ray workers made {stylize["Ray, 2 workers"]["rate"] / max(r["rate"] for k, r in stylize.items() if k.startswith("CLI")):.1f}× the images/s of the best CLI row.
+Runs on this shared machine differ by up to 2× from one to the next: compare within a run.
 
 | run | on | images/s | images/s, whole call | pool start (s) | efficiency |
 |---|---|---|---|---|---|
