@@ -30,6 +30,13 @@ def test_stylize_one_file(tiny_model, tmp_path, capsys):
         assert image.size == (40, 32) and image.format == "PNG"
 
 
+def test_a_missing_input_is_named_as_missing_not_blamed_on_the_output(tiny_model, tmp_path, capsys):
+    code, _, err = run(["stylize", tiny_model, tmp_path / "missing.jpg", "-o", tmp_path / "a.jpg"], capsys)
+    assert code != 0
+    assert_one_line_error(err, "missing.jpg", "no such file")
+    assert "exactly one input" not in err
+
+
 def test_stylize_folder_mirrors_tree_and_keeps_alpha(tiny_model, photo_dir, tmp_path, capsys):
     rgba = Image.new("RGBA", (20, 16), (200, 50, 20, 255))
     rgba.putpixel((0, 0), (0, 0, 0, 0))

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from brushwork.errors import BrushworkError, describe
 from brushwork.images import IMAGE_EXTENSIONS
-from brushwork.inference.stylize import plan_outputs
+from brushwork.inference.stylize import distinct_outputs, plan_outputs
 
 _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
@@ -29,7 +29,6 @@ def plan_sources(inputs: list[str], output: Path, fmt: str | None = None) -> tup
     suffix = f".{fmt.lower().lstrip('.')}" if fmt else None
     pairs: list[tuple[str, Path]] = []
     problems: list[str] = []
-    seen: set[Path] = set()
     for item in inputs:
         try:
             files, is_folder = _listing(item)
@@ -41,13 +40,8 @@ def plan_sources(inputs: list[str], output: Path, fmt: str | None = None) -> tup
         if not files:
             problems.append(f"{item}: " + ("no images found" if is_folder else "not an image file extension"))
         for source, relative in files:
-            destination = (base / relative).with_suffix(suffix or PurePosixPath(relative).suffix)
-            if destination in seen:
-                problems.append(f"{source}: output {destination} would overwrite another output")
-                continue
-            seen.add(destination)
-            pairs.append((source, destination))
-    return pairs, problems
+            pairs.append((source, (base / relative).with_suffix(suffix or PurePosixPath(relative).suffix)))
+    return distinct_outputs(pairs, problems)
 
 
 def _listing(item: str) -> tuple[list[tuple[str, str]], bool]:

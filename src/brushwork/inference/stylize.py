@@ -245,10 +245,11 @@ def plan_outputs(
     if len(inputs) == 1 and Path(inputs[0]).is_file() and output.suffix.lower() in IMAGE_EXTENSIONS:
         return [(Path(inputs[0]), output)], []
     if output.suffix.lower() in IMAGE_EXTENSIONS:
+        if len(inputs) == 1 and not Path(inputs[0]).exists():  # the input is what is wrong, not the output
+            raise BrushworkError(f"{inputs[0]}: no such file or directory")
         raise BrushworkError(f"{output}: an output file needs exactly one input image; give a folder instead")
     pairs: list[tuple[Path, Path]] = []
     problems: list[str] = []
-    seen: set[Path] = set()
     for item in map(Path, inputs):
         if not item.exists():
             problems.append(f"{item}: no such file or directory")
@@ -259,13 +260,22 @@ def plan_outputs(
             problems.append(f"{item}: " + ("no images found" if item.is_dir() else "not an image file extension"))
         for source in sources:
             relative = source.relative_to(item) if item.is_dir() else Path(source.name)
-            destination = (base / relative).with_suffix(suffix or source.suffix)
-            if destination in seen:
-                problems.append(f"{source}: output {destination} would overwrite another output")
-                continue
-            seen.add(destination)
-            pairs.append((source, destination))
-    return pairs, problems
+            pairs.append((source, (base / relative).with_suffix(suffix or source.suffix)))
+    return distinct_outputs(pairs, problems)
+
+
+def distinct_outputs(pairs: list[tuple[Any, Path]], problems: list[str]) -> tuple[list[tuple[Any, Path]], list[str]]:
+    """The (source, destination) pairs whose destination no earlier pair has taken (a.jpg and
+    a.png side by side, with one output format); each dropped one is added to `problems`."""
+    seen: set[Path] = set()
+    kept = []
+    for source, destination in pairs:
+        if destination in seen:
+            problems.append(f"{source}: output {destination} would overwrite another output")
+            continue
+        seen.add(destination)
+        kept.append((source, destination))
+    return kept, problems
 
 
 def stylize_paths(

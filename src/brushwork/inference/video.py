@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from brushwork.errors import BrushworkError, naming
 from brushwork.files import atomic_write
-from brushwork.inference.stylize import BatchReport, ImageStylizer
+from brushwork.inference.stylize import BatchReport, ImageStylizer, distinct_outputs
 from brushwork.inference.temporal import VideoStylizer
 from brushwork.videos import (
     VIDEO_OUTPUTS, Frame, VideoInfo, VideoReader, VideoWriter, check_output_suffix, find_videos, is_video,
@@ -106,15 +106,7 @@ def plan_clips(inputs: list[str | Path], output: str | Path) -> tuple[list[tuple
             relative = source.relative_to(item) if item.is_dir() else Path(source.name)
             suffix = source.suffix if source.suffix.lower() in VIDEO_OUTPUTS else FALLBACK_SUFFIX
             pairs.append((source, (base / relative).with_suffix(suffix)))
-    seen: set[Path] = set()
-    unique = []
-    for source, destination in pairs:
-        if destination in seen:  # a.mov and a.mp4 side by side, or a.avi beside a.mp4
-            problems.append(f"{source}: output {destination} would overwrite another output")
-            continue
-        seen.add(destination)
-        unique.append((source, destination))
-    return unique, problems
+    return distinct_outputs(pairs, problems)  # a.mov and a.mp4 side by side, or a.avi beside a.mp4
 
 
 def stylize_clips(
