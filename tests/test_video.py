@@ -90,14 +90,19 @@ def test_a_folder_of_clips_is_mirrored_and_a_bad_clip_does_not_stop_it(tiny_mode
     assert written == ["a.mp4", "still.png", "sub", "sub/b.mkv"]
 
 
+def _mux_silence(out):
+    """A short silent AAC track in an open output container."""
+    sound = out.add_stream("aac", rate=48000)
+    sound.layout = "mono"
+    frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+    frame.sample_rate = 48000
+    out.mux(sound.encode(frame))
+    out.mux(sound.encode(None))
+
+
 def _no_video_stream(path):
     with av.open(str(path), "w") as out:
-        sound = out.add_stream("aac", rate=48000)
-        sound.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-        frame.sample_rate = 48000
-        out.mux(sound.encode(frame))
-        out.mux(sound.encode(None))
+        _mux_silence(out)
 
 
 def _zero_frames(path):
@@ -105,12 +110,7 @@ def _zero_frames(path):
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=10)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        sound = out.add_stream("aac", rate=48000)
-        sound.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-        frame.sample_rate = 48000
-        out.mux(sound.encode(frame))
-        out.mux(sound.encode(None))
+        _mux_silence(out)
     with av.open(str(path)) as check:
         assert check.streams.video and check.streams.video[0].width == 64
 

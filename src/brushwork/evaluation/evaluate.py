@@ -29,8 +29,8 @@ from tqdm.auto import tqdm
 
 from brushwork.errors import BrushworkError, describe, naming
 from brushwork.evaluation.judge import Judge
-from brushwork.evaluation.repaint import band_energy, repaint_measures
 from brushwork.evaluation.metrics import BLUR_SIGMA, color_pixels, color_swd, content_ssim, edge_score, patch_descriptors, patch_swd
+from brushwork.evaluation.repaint import band_energy, repaint_measures
 from brushwork.files import atomic_write
 from brushwork.images import IMAGE_EXTENSIONS, find_images, load_image, save_image, shrink_to, tensor_to_pil
 from brushwork.inference.stylize import ImageStylizer
