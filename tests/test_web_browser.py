@@ -1,11 +1,10 @@
 """The web studio end to end in headless Chromium (Debian's `chromium`, driven by Playwright;
 nothing is downloaded): stylize and download, bad uploads, a tiny training job, a cancel.
 
-With BRUSHWORK_WRITE_SCREENSHOTS=1 the screenshots of each page go to docs/images/web/
-(the README shows them); otherwise to the test's temporary folder.
+Each page's screenshot goes to the test's temporary folder. The README's screenshots come from
+docs/make_screenshots.py, with a real training (a 4-step test job is not what users see).
 """
 
-import os
 import shutil
 import socket
 from pathlib import Path
@@ -24,7 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
                  "--use-fake-ui-for-media-stream"]  # fmt: skip
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = REPO / "docs" / "images" / "web"
 PHOTO = REPO / "examples" / "photo.jpg"  # a real photo, so the screenshots show what the studio does
 TIMEOUT_MS = 120_000  # the longest wait for the page to answer a click (a 2.8 MP photo on a busy 2-core machine)
 JOB_TIMEOUT_MS = 300_000  # ... and for a training job's worker to start or finish on a busy 2-core machine
@@ -83,9 +81,7 @@ def page(browser, studio):
 
 
 def screenshot(page, name: str, tmp_path: Path) -> None:
-    folder = SCREENSHOTS if os.environ.get("BRUSHWORK_WRITE_SCREENSHOTS") == "1" else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
 
 
 def wait_for_text(page, selector: str, *words: str, timeout: float = TIMEOUT_MS) -> str:

@@ -51,12 +51,17 @@ def psnr(a: Tensor, b: Tensor) -> float:
     return float("inf") if mse == 0 else 10 * torch.log10(torch.tensor(255.0**2 / mse)).item()
 
 
-def _blurred_luminance(images: Tensor, sigma: float) -> Tensor:
-    gray = rgb_to_grayscale(images)
+def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
+    """N×C×H×W images blurred by a Gaussian of `sigma` pixels (a ±3σ kernel, reflected borders)."""
     if sigma <= 0:
-        return gray
+        return images
     k = 2 * int(3 * sigma + 0.5) + 1
-    return gaussian_blur2d(gray, (k, k), (sigma, sigma), border_type="reflect")
+    return gaussian_blur2d(images, (k, k), (sigma, sigma), border_type="reflect")
+
+
+def blurred_luminance(images: Tensor, sigma: float) -> Tensor:
+    """N×3×H×W -> N×1×H×W: the luminance, blurred by `sigma` pixels."""
+    return gaussian_blur(rgb_to_grayscale(images), sigma)
 
 
 def _check_pair(a: Tensor, b: Tensor) -> None:
@@ -74,7 +79,7 @@ def content_ssim(photo: Tensor, output: Tensor, blur_sigma: float = BLUR_SIGMA) 
         N values in [-1, 1]; 1 for identical images.
     """
     _check_pair(photo, output)
-    a, b = _blurred_luminance(photo, blur_sigma), _blurred_luminance(output, blur_sigma)
+    a, b = blurred_luminance(photo, blur_sigma), blurred_luminance(output, blur_sigma)
     side = min(a.shape[-2:])
     window = SSIM_WINDOW if side >= SSIM_WINDOW else side - (1 - side % 2)  # odd, fits the image
     return ssim(a, b, window, max_val=1.0).mean(dim=(1, 2, 3))
@@ -95,7 +100,7 @@ def edge_score(photo: Tensor, output: Tensor, blur_sigma: float = 2 * BLUR_SIGMA
     _check_pair(photo, output)
     mags = []
     for image in (photo, output):
-        gray = _blurred_luminance(image, blur_sigma)
+        gray = blurred_luminance(image, blur_sigma)
         if min(gray.shape[-2:]) >= 8:
             gray = F.avg_pool2d(gray, 2)
         mags.append(sobel(gray).flatten(1))

@@ -1,6 +1,6 @@
 """The repaint judge: has the scene been repainted, or is it the photo with colours laid over it?
 
-The other metrics miss the defect people see first (docs/method.md, "What 0.9 changed"): an
+The other metrics miss the defect people see first (docs/method.md, "The repaint judge"): an
 output that keeps the photo's own shading and fine texture and lays the painting's colours over
 it as clouds that cross the scene's shapes scores as well as, or better than, a picture that
 repaints each shape. Three pretrained-free measures, each on luminance or chroma at the metric
@@ -30,9 +30,10 @@ import math
 
 import numpy as np
 import torch
-from kornia.color import rgb_to_grayscale, rgb_to_lab
-from kornia.filters import gaussian_blur2d
+from kornia.color import rgb_to_lab
 from torch import Tensor
+
+from brushwork.evaluation.metrics import blurred_luminance, gaussian_blur
 
 # The fine band: luminance blurred by 0.7 px minus luminance blurred by 2 px at the metric size
 # (256 px by default), the scale of a brush stroke's edge and of a photo's texture.
@@ -48,15 +49,9 @@ SEGMENT_SIGMA = 0.8
 SEGMENT_MIN_AREA = 1 / 1000  # of the image
 
 
-def _blur(images: Tensor, sigma: float) -> Tensor:
-    k = 2 * int(3 * sigma + 0.5) + 1
-    return gaussian_blur2d(images, (k, k), (sigma, sigma), border_type="reflect")
-
-
 def fine_band(images: Tensor) -> Tensor:
     """N×3×H×W -> N×1×H×W: the luminance's fine band (difference of Gaussians, FINE_BAND)."""
-    gray = rgb_to_grayscale(images.float())
-    return _blur(gray, FINE_BAND[0]) - _blur(gray, FINE_BAND[1])
+    return blurred_luminance(images.float(), FINE_BAND[0]) - blurred_luminance(images.float(), FINE_BAND[1])
 
 
 def photo_detail(photo: Tensor, output: Tensor) -> float:
@@ -94,7 +89,7 @@ def color_clouds(image: Tensor, labels: Tensor) -> float:
     """Root-mean-square spread, in CIELAB a*b* units, of the image's coarse chroma around each
     region's mean (`labels`: :func:`regions` of the photo)."""
     sigma = CLOUD_BLUR * max(image.shape[-2:])
-    chroma = rgb_to_lab(_blur(image.float().clamp(0, 1), sigma))[0, 1:].reshape(2, -1).double()
+    chroma = rgb_to_lab(gaussian_blur(image.float().clamp(0, 1), sigma))[0, 1:].reshape(2, -1).double()
     count = torch.bincount(labels).double().clamp_min(1)
     means = torch.stack([torch.bincount(labels, weights=channel) / count for channel in chroma])
     return math.sqrt(float((chroma - means[:, labels]).pow(2).sum(0).mean()))
