@@ -237,3 +237,10 @@ def test_training_input_errors_are_one_line(tmp_path, photo_dir, capsys):
     code, _, err = run(["train", "--resume", tmp_path / "missing.pt"], capsys)
     assert code != 0
     assert_one_line_error(err, "missing.pt")
+
+
+def test_train_takes_dash_o_as_stylize_does(capsys):
+    from brushwork.cli.parser import build_parser
+
+    args = build_parser().parse_args(["train", "--content", "photos", "--style", "p.jpg", "-o", "m.safetensors"])
+    assert args.output == "m.safetensors"

@@ -40,6 +40,7 @@ def _add_train(commands) -> None:
         "research options: README, 'Train your own style') and, with --resume, the checkpoint's stored values.",
     )  # fmt: skip
     argparse_options = {"style": {"action": "append"}, "backbone": {"choices": BACKBONES}, "arch": {"choices": ARCHITECTURES}}
+    short_flags = {"output": ("-o",)}  # as stylize, evaluate, mix and export spell it
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     groups: dict[str, Any] = {}
     for name, (title, help_text) in FLAGS.items():
@@ -54,7 +55,8 @@ def _add_train(commands) -> None:
                 options["metavar"] = "N" if type(default) is int else "X"
         shown = f" (default: {default})" if default not in ("", (), None) else ""
         # Absent flags stay absent (SUPPRESS), so a --config file or a --resume checkpoint keeps its values.
-        group.add_argument("--" + name.replace("_", "-"), default=argparse.SUPPRESS, help=help_text + shown, **options)
+        flags = (*short_flags.get(name, ()), "--" + name.replace("_", "-"))
+        group.add_argument(*flags, default=argparse.SUPPRESS, help=help_text + shown, **options)
     groups["what to train on"].add_argument("--config", help="TOML file with training options (flags override it)")
     groups["what to train on"].add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.pt")
     groups["generator and machine"].add_argument("--quiet", action="store_true", help="no progress bar")
