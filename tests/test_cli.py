@@ -239,7 +239,7 @@ def test_training_input_errors_are_one_line(tmp_path, photo_dir, capsys):
     assert_one_line_error(err, "missing.pt")
 
 
-def test_train_takes_dash_o_as_stylize_does(capsys):
+def test_train_takes_dash_o_as_stylize_does():
     from brushwork.cli.parser import build_parser
 
     args = build_parser().parse_args(["train", "--content", "photos", "--style", "p.jpg", "-o", "m.safetensors"])

@@ -34,15 +34,15 @@ from .conftest import make_photo
 
 SPLIT_STEPS, STEPS = 3, 5
 # Per logged loss, by step. Measured (torch 2.14.1): 1 and 2 processes agree to 4e-6 after 2
-# steps; then the summation order's rounding, which Adam amplifies (below), reached 2 % of the
-# small adversarial term at step 3 and 0.8 % of the total at step 4 (torchrun with one process
-# matched the plain run exactly). Steps 1 and 2 keep the tight bounds.
+# steps; then they drift apart, 2 % of the small adversarial term at step 3 and 0.8 % of the
+# total at step 4 (torchrun with one process matched the plain run exactly; the cause is not
+# found, issue 39). Steps 1 and 2 keep the tight bounds.
 LOSS_RTOL = {1: 1e-5, 2: 1e-4, 3: 5e-2, 4: 5e-2, 5: 5e-2}
 # Compared: the generators' outputs, not their weights. A convolution's bias followed by a
 # normalisation has no gradient but rounding, which Adam turns into steps of about its learning
 # rate, different in each run: those biases differ by 8e-3 after 3 steps and change no output.
 # Measured: 2e-5 after 3 steps, 1e-3 after 5 (under one 8-bit level, 4e-3).
-# In a fresh environment on 2026-12-07 (same torch) they differed by 1.2e-2 after 3 steps and
+# In a freshly installed environment on 2026-12-07 they differed by 1.2e-2 after 3 steps and
 # 3.3e-2 after 5, with losses still within 4e-6 at step 2: not yet explained (issue 39), so the
 # bound is that measurement's, with some room, until the cause is found.
 OUTPUT_ATOL = {SPLIT_STEPS: 2e-2, STEPS: 5e-2}  # per pixel, of a picture in [0, 1]
