@@ -101,7 +101,7 @@ def main() -> int:
         photo = Path(tmp) / "photo.png"
         Image.open(REPO / "examples" / "photo.jpg").convert("RGB").resize((options.size, options.size)).save(photo)
         direct = direct_seconds(photo, min(options.requests, 20))  # first, so no server thread competes
-        settings = StudioSettings(models_dir=Path(tmp) / "models", outputs_dir=Path(tmp) / "outputs", port=free_port())
+        settings = StudioSettings(library_dir=Path(tmp) / "models", outputs_dir=Path(tmp) / "outputs", port=free_port())
         demo, queue = launch(settings, block=False)
         try:
             latencies, wall = burst(f"http://127.0.0.1:{settings.port}/", photo, options.requests, options.size)

@@ -51,7 +51,7 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = Path(tempfile.mkdtemp(prefix="brushwork-screenshots-"))
-    settings = StudioSettings(models_dir=root / "models", photos_dir=args.photos, port=port, outputs_dir=root / "outputs")
+    settings = StudioSettings(library_dir=root / "models", photos_dir=args.photos, port=port, outputs_dir=root / "outputs")
     demo, queue = launch(settings, block=False)
     args.out.mkdir(parents=True, exist_ok=True)
     try:

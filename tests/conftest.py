@@ -20,6 +20,14 @@ def python_sigint_handler():
     signal.signal(signal.SIGINT, previous)
 
 
+@pytest.fixture(autouse=True)
+def style_library(tmp_path, monkeypatch):
+    """Each test's style library is its own empty folder, never the user's (brushwork/library.py)."""
+    folder = tmp_path / "library"
+    monkeypatch.setenv("BRUSHWORK_LIBRARY", str(folder))
+    return folder
+
+
 def make_photo(path, size=(40, 32), seed=0, mode="RGB"):
     """A small smooth test picture with some structure (gradients and a square)."""
     rng = np.random.default_rng(seed)

@@ -311,10 +311,10 @@ def test_the_studio_stylizes_an_uploaded_clip(tiny_model, tmp_path):
     from brushwork.web.settings import Limits, StudioSettings
     from brushwork.web.video_service import VideoRequest, stylize_video_upload
 
-    settings = StudioSettings(models_dir=tmp_path / "models", outputs_dir=tmp_path / "outputs",
+    settings = StudioSettings(library_dir=tmp_path / "models", outputs_dir=tmp_path / "outputs",
                               limits=Limits(max_video_seconds=1.5))  # fmt: skip
-    (settings.models_dir / "tiny.safetensors").write_bytes(tiny_model.read_bytes())
-    library = StyleLibrary(settings.models_dir)
+    (settings.library_dir / "tiny.safetensors").write_bytes(tiny_model.read_bytes())
+    library = StyleLibrary(settings.library_dir)
     clip = make_clip(tmp_path / "upload.mp4", frames=12, rate=12)
     done = stylize_video_upload(VideoRequest(clip=str(clip), style="tiny", stable=True, max_size=32), library, settings)
     count, rate, width, height, _, audio, _, _ = probe(done.video)
@@ -331,7 +331,7 @@ def test_the_studio_page_has_a_video_tab(tmp_path):
     from brushwork.web.app import build_app
     from brushwork.web.settings import StudioSettings
 
-    demo, queue = build_app(StudioSettings(models_dir=tmp_path / "models", outputs_dir=tmp_path / "outputs"))
+    demo, queue = build_app(StudioSettings(library_dir=tmp_path / "models", outputs_dir=tmp_path / "outputs"))
     try:
         ids = {block.elem_id for block in demo.blocks.values()}
         assert {"clip-upload", "video-style", "video-button", "video-result"} <= ids

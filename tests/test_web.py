@@ -26,9 +26,9 @@ LIMITS = Limits(max_megapixels=TEST_MEGAPIXELS, max_upload_mb=TEST_UPLOAD_MB)
 
 @pytest.fixture
 def studio(tmp_path, tiny_model):
-    settings = StudioSettings(models_dir=tmp_path / "models", outputs_dir=tmp_path / "outputs", limits=LIMITS)
-    (settings.models_dir / "tiny.safetensors").write_bytes(tiny_model.read_bytes())
-    return settings, StyleLibrary(settings.models_dir)
+    settings = StudioSettings(library_dir=tmp_path / "models", outputs_dir=tmp_path / "outputs", limits=LIMITS)
+    (settings.library_dir / "tiny.safetensors").write_bytes(tiny_model.read_bytes())
+    return settings, StyleLibrary(settings.library_dir)
 
 
 @pytest.mark.parametrize("case", ["non-image", "truncated", "over-limit", "renamed"])
@@ -66,7 +66,7 @@ def test_library_lists_styles_and_deletes_only_trained_ones(studio):
     with pytest.raises(BrushworkError, match="no style named '../tiny'"):
         library.delete("../tiny")
     assert library.delete("tiny").startswith("deleted tiny")
-    assert "tiny" not in library.names() and not (settings.models_dir / "tiny.safetensors").exists()
+    assert "tiny" not in library.names() and not (settings.library_dir / "tiny.safetensors").exists()
 
 
 def test_stylize_upload_full_size_with_mask(studio, tmp_path):
@@ -163,7 +163,7 @@ def test_serve_command_answers_on_loopback_and_stops_on_ctrl_c(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "brushwork", "serve", "--port", str(port), "--models", str(tmp_path / "m")],
+    server = subprocess.Popen([sys.executable, "-m", "brushwork", "serve", "--port", str(port), "--library", str(tmp_path / "m")],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline, page = time.monotonic() + 90, ""
@@ -193,5 +193,21 @@ def test_training_on_the_server_photo_folder(studio, tmp_path):
         job = start_training(request, queue, library, settings)
         assert job.request["config"]["content"] == str(tmp_path) and not (job.folder / "photos").exists()
         queue.cancel(job.id)
+    finally:
+        queue.close()
+
+
+def test_the_training_form_offers_the_command_lines_defaults(tmp_path):
+    pytest.importorskip("gradio")
+    from brushwork.training.config import TrainConfig
+    from brushwork.web.app import build_app
+
+    demo, queue = build_app(StudioSettings(library_dir=tmp_path / "library", outputs_dir=tmp_path / "outputs"))
+    try:
+        fields = {block.elem_id: block for block in demo.blocks.values() if block.elem_id}
+        steps = fields["train-steps"]
+        assert steps.value == TrainConfig.iterations and f"{TrainConfig.iterations} take" in steps.label
+        assert fields["train-batch"].value == TrainConfig.batch_size and fields["train-crop"].value == TrainConfig.crop
+        assert fields["train-backbone"].value == TrainConfig.backbone
     finally:
         queue.close()

@@ -53,7 +53,7 @@ def studio(tmp_path_factory):
     photos.mkdir()
     for i in range(3):
         make_photo(photos / f"p{i}.jpg", size=(64, 48), seed=i)
-    settings = StudioSettings(models_dir=root / "models", photos_dir=photos, port=_free_port(), outputs_dir=root / "outputs",
+    settings = StudioSettings(library_dir=root / "models", photos_dir=photos, port=_free_port(), outputs_dir=root / "outputs",
                               limits=Limits(max_megapixels=TEST_MEGAPIXELS, max_upload_mb=TEST_UPLOAD_MB))  # fmt: skip
     demo, queue = launch(settings, block=False)
     yield settings, root

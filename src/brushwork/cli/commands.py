@@ -279,16 +279,25 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_styles(args: argparse.Namespace) -> int:
     from brushwork.inference.modelfile import read_metadata
+    from brushwork.library import library_dir, library_styles
     from brushwork.styles import bundled_styles
 
-    styles = bundled_styles()
-    if not styles:
-        print("no bundled styles installed")
-        return 0
-    width = max(map(len, styles))
-    for name, path in styles.items():
-        print(f"{name:<{width}}  {read_metadata(path).get('description', '')}")
-    return 0
+    bundled, folder = bundled_styles(), library_dir(args.library)
+    trained = {name: path for name, path in library_styles(folder).items() if name not in bundled}
+    width = max(map(len, [*bundled, *trained]), default=0)
+    print("bundled:" if bundled else "no bundled styles installed")
+    for name, path in bundled.items():
+        print(f"  {name:<{width}}  {read_metadata(path).get('description', '')}")
+    print(f"library ({folder}):" if trained else f"library ({folder}): no styles yet")
+    unreadable = []
+    for name, path in trained.items():
+        try:
+            print(f"  {name:<{width}}  {read_metadata(path).get('description', '')}")
+        except BrushworkError as exc:
+            unreadable.append(str(exc))
+    for problem in unreadable:
+        print(f"brushwork: skipped {problem}", file=sys.stderr)
+    return 1 if unreadable else 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -301,8 +310,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from brushwork.web.app import launch
     from brushwork.web.settings import StudioSettings
 
-    settings = StudioSettings(models_dir=args.models, photos_dir=args.photos, host=args.host, port=args.port)
-    print(f"brushwork studio on http://{args.host}:{args.port} (styles in {settings.models_dir}); Ctrl-C stops it")
+    from brushwork.library import library_dir
+
+    settings = StudioSettings(library_dir=library_dir(args.library), photos_dir=args.photos, host=args.host, port=args.port)
+    print(f"brushwork studio on http://{args.host}:{args.port} (styles in {settings.library_dir}); Ctrl-C stops it")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("brushwork: warning: the studio has no login; anyone who can reach this address can use it", file=sys.stderr)
     launch(settings)

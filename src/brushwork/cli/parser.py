@@ -11,6 +11,9 @@ from typing import Any
 from brushwork.devices import DEVICE_HELP
 from brushwork.errors import BrushworkError
 
+LIBRARY_HELP = ("folder of trained styles, usable by name (default: $BRUSHWORK_LIBRARY, else the user's data "
+                "folder, e.g. ~/.local/share/brushwork/styles)")
+
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not usage + message
@@ -222,14 +225,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     info.add_argument("model", help="model file or bundled style name")
     info.add_argument("--json", action="store_true", help="print the full metadata as JSON")
 
-    commands.add_parser("styles", help="list the bundled styles")
+    styles = commands.add_parser("styles", help="list the bundled styles and those in the style library")
+    styles.add_argument("--library", metavar="DIR", help=LIBRARY_HELP)
     _add_webcam(commands)
 
     serve = commands.add_parser("serve", help="start the web studio in a browser (needs brushwork[web])",
                                 formatter_class=_help_formatter)  # fmt: skip
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     serve.add_argument("--port", type=int, default=7860, help="(default: 7860)")
-    serve.add_argument("--models", default="brushwork-models", metavar="DIR",
-                       help="folder of trained styles; jobs are kept in DIR/.studio (default: brushwork-models)")  # fmt: skip
+    serve.add_argument("--library", metavar="DIR", help=LIBRARY_HELP + "; the studio trains into it and keeps its jobs in DIR/.studio")
     serve.add_argument("--photos", metavar="DIR", help="a server folder of training photos the Train page may use")
     return parser

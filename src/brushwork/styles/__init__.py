@@ -16,14 +16,20 @@ def bundled_styles() -> dict[str, Path]:
 
 
 def resolve_model(name_or_path: str | Path) -> Path:
-    """A model file path for an existing file or a bundled style name; else a clear error."""
+    """A model file path for an existing file, a bundled style name or the name of a style in
+    the user's library (brushwork/library.py; bundled names first); else a clear error."""
+    from brushwork.library import library_dir, library_styles
+
     path = Path(name_or_path)
     if path.is_file():
         return path
-    styles = bundled_styles()
+    styles = {**library_styles(), **bundled_styles()}
     if str(name_or_path) in styles:
         return styles[str(name_or_path)]
     if path.suffix or len(path.parts) > 1:
         raise BrushworkError(f"{path}: no such model file")
-    known = ", ".join(styles) or "(none installed)"
-    raise BrushworkError(f"unknown style {str(name_or_path)!r}; bundled styles: {known} (or give a model file)")
+    known = ", ".join(sorted(styles)) or "(none installed)"
+    raise BrushworkError(
+        f"unknown style {str(name_or_path)!r}; known styles: {known} (bundled, and the library {library_dir()}), "
+        "or give a model file"
+    )

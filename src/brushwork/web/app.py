@@ -28,7 +28,7 @@ THEME = gr.themes.Default(font=[gr.themes.Font("system-ui"), gr.themes.Font("san
 
 def build_app(settings: StudioSettings) -> tuple[gr.Blocks, JobQueue]:
     """The page and the training queue behind it (call ``queue.close()`` when done)."""
-    library = StyleLibrary(settings.models_dir)
+    library = StyleLibrary(settings.library_dir)
     queue = JobQueue(settings.jobs_dir)
     with gr.Blocks(title="brushwork studio", analytics_enabled=False, delete_cache=(CACHE_AGE_S // 6, CACHE_AGE_S)) as demo:
         gr.Markdown(f"## brushwork studio {__version__}\nStylize photos and clips, train a style from a painting, manage styles.")

@@ -1,5 +1,5 @@
 """The styles a studio offers: the bundled ones (read-only) and those trained into its
-models folder. Users pick styles by name; a name is looked up here, never used as a path."""
+style library (brushwork/library.py). Users pick styles by name; a name is looked up here, never used as a path."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PIL import Image
 
 from brushwork.errors import BrushworkError
 from brushwork.inference.modelfile import read_metadata
+from brushwork.library import library_styles
 from brushwork.styles import bundled_styles
 
 THUMBNAIL_KEY = "style_thumbnail_jpeg_base64"
@@ -43,20 +44,20 @@ class StyleEntry:
 
 
 class StyleLibrary:
-    """Bundled styles plus ``models_dir/*.safetensors``; loaded models are cached (thread-safe)."""
+    """Bundled styles plus ``library_dir/*.safetensors``; loaded models are cached (thread-safe)."""
 
-    def __init__(self, models_dir: Path):
-        self.models_dir = Path(models_dir).resolve()
+    def __init__(self, library_dir: Path):
+        self.library_dir = Path(library_dir).resolve()
         self._lock = threading.Lock()
         self._stylizers: dict[tuple[Path, float], Any] = {}
-        self.problems: list[str] = []  # model files in models_dir that could not be read
+        self.problems: list[str] = []  # model files in library_dir that could not be read
 
     def entries(self) -> list[StyleEntry]:
         """Every style, bundled first, then trained ones by name."""
         found = [StyleEntry(name, path, True, read_metadata(path)) for name, path in bundled_styles().items()]
         taken = {entry.name for entry in found}
         problems = []
-        for path in sorted(self.models_dir.glob("*.safetensors")):
+        for path in library_styles(self.library_dir).values():
             try:
                 info = read_metadata(path)
             except BrushworkError as exc:
@@ -88,16 +89,16 @@ class StyleLibrary:
             return self._stylizers[key]
 
     def trained_path(self, style_name: str) -> Path:
-        """Where a newly trained style of this name is written (inside models_dir only)."""
-        return self.models_dir / f"{style_name}.safetensors"
+        """Where a newly trained style of this name is written (inside library_dir only)."""
+        return self.library_dir / f"{style_name}.safetensors"
 
     def delete(self, name: str) -> str:
         """Delete a trained style's model file; bundled styles are refused."""
         entry = self.find(name)
         if entry.bundled:
             raise BrushworkError(f"{name} is a bundled style; only trained styles can be deleted")
-        if entry.path.parent != self.models_dir:  # never reached through the listing, but cheap to be sure
-            raise BrushworkError(f"{name}: not in the models folder; not deleted")
+        if entry.path.parent != self.library_dir:  # never reached through the listing, but cheap to be sure
+            raise BrushworkError(f"{name}: not in the style library; not deleted")
         entry.path.unlink(missing_ok=True)
         with self._lock:
             self._stylizers = {key: value for key, value in self._stylizers.items() if key[0] != entry.path}

@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from brushwork import library
 from brushwork.errors import BrushworkError
 
 
@@ -35,7 +36,8 @@ class StudioSettings:
     """The folders of one studio server. It reads and writes nothing outside them (besides
     the bundled styles, read-only, and Gradio's own upload cache)."""
 
-    models_dir: Path = Path("brushwork-models")  # trained styles (*.safetensors); jobs under .studio/
+    # The style library (brushwork/library.py): trained styles (*.safetensors); jobs under .studio/.
+    library_dir: Path = field(default_factory=library.library_dir)
     photos_dir: Path | None = None  # a server folder of training photos (read-only)
     host: str = "127.0.0.1"
     port: int = 7860
@@ -44,18 +46,18 @@ class StudioSettings:
     outputs_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        self.models_dir = Path(self.models_dir).expanduser().resolve()
+        self.library_dir = Path(self.library_dir).expanduser().resolve()
         if self.photos_dir is not None:
             self.photos_dir = Path(self.photos_dir).expanduser().resolve()
             if not self.photos_dir.is_dir():
                 raise BrushworkError(f"--photos {self.photos_dir}: no such folder")
-        if self.models_dir.exists() and not self.models_dir.is_dir():
-            raise BrushworkError(f"--models {self.models_dir}: not a folder")
-        self.models_dir.mkdir(parents=True, exist_ok=True)
+        if self.library_dir.exists() and not self.library_dir.is_dir():
+            raise BrushworkError(f"--library {self.library_dir}: not a folder")
+        self.library_dir.mkdir(parents=True, exist_ok=True)
         self.outputs_are_temporary = self.outputs_dir is None  # then `brushwork serve` removes it when it stops
         self.outputs_dir = Path(self.outputs_dir or tempfile.mkdtemp(prefix="brushwork-studio-")).resolve()
         self.outputs_dir.mkdir(parents=True, exist_ok=True)
 
     @property
     def jobs_dir(self) -> Path:
-        return self.models_dir / ".studio" / "jobs"
+        return self.library_dir / ".studio" / "jobs"

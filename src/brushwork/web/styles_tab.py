@@ -45,7 +45,7 @@ def build(library: StyleLibrary, settings: StudioSettings, page: gr.Blocks) -> t
         if not name:
             return "", None, "", gr.update(interactive=False)
         entry = library.find(name)
-        # A copy in the server's outputs folder, so the page serves nothing from the models folder itself.
+        # A copy in the server's outputs folder, so the page serves nothing from the style library itself.
         copy = settings.outputs_dir / uuid.uuid4().hex / entry.path.name
         copy.parent.mkdir(parents=True)
         shutil.copyfile(entry.path, copy)

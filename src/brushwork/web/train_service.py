@@ -23,9 +23,9 @@ class TrainRequest:
     photos: list[str] = field(default_factory=list)  # uploaded training photos
     use_server_photos: bool = False  # the --photos folder instead of uploads
     iterations: int = TrainConfig.iterations
-    batch_size: int = 4
-    crop: int = 128
-    backbone: str = "efficientnet-lite0"
+    batch_size: int = TrainConfig.batch_size
+    crop: int = TrainConfig.crop
+    backbone: str = TrainConfig.backbone
     max_strength: float = 0.0
 
 

@@ -38,8 +38,8 @@ def build(queue: JobQueue, library: StyleLibrary, settings: StudioSettings, time
             with gr.Accordion("Training options", open=False):
                 iterations = gr.Number(TrainRequest.iterations, label=f"Steps ({TrainRequest.iterations} take a few minutes on a laptop CPU)", precision=0,
                                        minimum=1, maximum=20000, elem_id="train-steps")  # fmt: skip
-                batch_size = gr.Number(4, label="Photos per step", precision=0, minimum=1, maximum=32, elem_id="train-batch")
-                crop = gr.Number(128, label="Crop size (px)", precision=0, minimum=48, maximum=512, elem_id="train-crop")
+                batch_size = gr.Number(TrainRequest.batch_size, label="Photos per step", precision=0, minimum=1, maximum=32, elem_id="train-batch")
+                crop = gr.Number(TrainRequest.crop, label="Crop size (px)", precision=0, minimum=48, maximum=512, elem_id="train-crop")
                 backbone = gr.Dropdown(list(BACKBONE_CHOICES), value=BACKBONE_CHOICES[0], label="Loss network "
                                        "(random: only for quick tests; it cannot see style)", elem_id="train-backbone")  # fmt: skip
                 max_strength = gr.Slider(0, 2, value=0, step=0.1, label="Strength control up to (0: off)")
