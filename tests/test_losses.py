@@ -3,7 +3,7 @@ import torch
 
 from brushwork.perceptual.losses import (
     content_loss, gram_distance, gram_matrix, mean_grams, random_directions, sliced_wasserstein_loss, style_loss,
-    tonal_layout, tone_loss,
+    tonal_layout, tone_loss, unexplained_color,
 )  # fmt: skip
 from brushwork.perceptual.objective import PerceptualObjective
 from brushwork.training.discriminator import discriminator_loss, generator_adversarial_loss
@@ -95,9 +95,29 @@ def test_the_tone_term_sees_where_light_and_dark_are_not_how_bright():
     assert 0.3 < tone_loss(shuffled, layout).item() < 1.7
 
 
+def test_the_colour_mapping_term_tells_a_recoloured_photo_from_colour_clouds():
+    torch.manual_seed(0)
+    photo = torch.rand(2, 3, 16, 16)
+    r, g, b = photo.unbind(1)
+    recoloured = torch.stack([0.2 + 0.5 * g * g, 1 - r, 0.3 * r + 0.6 * b * g], dim=1)  # one colour for each colour
+    y, x = torch.meshgrid(torch.linspace(0, 3, 16), torch.linspace(0, 3, 16), indexing="ij")
+    cloud = torch.stack([torch.sin(x + y), torch.cos(2 * x), torch.sin(3 * y)])[None]  # colour where, not what
+    clouded = (0.5 * photo + 0.5 * (0.5 + 0.5 * cloud)).clamp(0, 1)
+    assert unexplained_color(recoloured, photo).item() < 1e-3
+    assert unexplained_color(photo, photo).item() < 1e-3
+    assert unexplained_color(clouded, photo).item() > 0.5
+    assert unexplained_color(torch.full_like(photo, 0.4), photo).item() == pytest.approx(0.0, abs=1e-6)  # flat: nothing to explain
+    # Part clouds, part photo: the share in between, and a gradient that takes the clouds away.
+    mixed = (0.8 * photo + 0.2 * (0.5 + 0.5 * cloud)).requires_grad_()
+    share = unexplained_color(mixed, photo)
+    assert 0.05 < share.item() < unexplained_color(clouded, photo).item()
+    share.backward()
+    assert (mixed.grad * cloud).sum() > 0  # descending the gradient removes cloud
+
+
 def test_the_objective_is_zero_for_the_painting_and_the_photo_and_relative_otherwise():
     torch.manual_seed(0)
-    painting, photo = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    painting, photo = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 64, 64)
     objective = PerceptualObjective(_Channels(), ("x", "y"), [[painting]], "cpu", content_layer="x")
     # the two feature layers at the image's size and at half size, and the colours at 1/2 and 1/8
     assert set(objective.weights) == {"x", "y", "x@1/2", "y@1/2", "pixels", "pixels@1/8"}

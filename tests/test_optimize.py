@@ -75,11 +75,13 @@ def test_the_objective_is_trainings_with_its_default_weights(painting, tmp_path)
     """Given the directions' seed the objective is a function (what a step needs), and its
     value follows from its definition: calibrated on the photo, the photo's own style
     distance is 1 per layer, and the content term is the relative feature error plus
-    TONE_WEIGHT times one minus the correlation of the 1/8 luminance maps."""
+    TONE_WEIGHT times one minus the correlation of the 1/8 luminance maps plus MAPPING_WEIGHT
+    times the share of the 1/8 colours no function of the photo's explains."""
     import torch
 
     from brushwork.images import load_image
-    from brushwork.perceptual.objective import COLOR_POOLING, COLOR_WEIGHT, TONE_WEIGHT
+    from brushwork.perceptual.losses import unexplained_color
+    from brushwork.perceptual.objective import COLOR_POOLING, COLOR_WEIGHT, MAPPING_WEIGHT, TONE_WEIGHT
     from brushwork.perceptual.options import CONTENT_WEIGHT, STYLE_WEIGHT
 
     photo = load_image(make_photo(tmp_path / "photo.png", size=(40, 32)))
@@ -101,7 +103,10 @@ def test_the_objective_is_trainings_with_its_default_weights(painting, tmp_path)
         assert relative_error > 0.01 and tone_error > 0.01 and style_part != pytest.approx(STYLE_WEIGHT * terms, rel=1e-3)
         total = float(stylizer.loss(shifted, target, seeded()))
         assert total == float(stylizer.loss(shifted, target, seeded()))
-        expected = style_part + CONTENT_WEIGHT * (relative_error + TONE_WEIGHT * tone_error)
+        pooled = [torch.nn.functional.avg_pool2d(image, 8) for image in (shifted, photo)]
+        mapping_error = float(unexplained_color(*pooled))
+        assert mapping_error > 0.01  # a lighter top half is no one function of the photo's colour
+        expected = style_part + CONTENT_WEIGHT * (relative_error + TONE_WEIGHT * tone_error + MAPPING_WEIGHT * mapping_error)
         assert total == pytest.approx(expected, rel=1e-3)
     assert stylizer(photo).shape == photo.shape
 

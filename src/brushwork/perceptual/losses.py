@@ -136,6 +136,31 @@ def tone_loss(layout: Tensor, target: Tensor) -> Tensor:
     return (1 - (layout * target).mean(1)).mean()
 
 
+def quadratic_colour_basis(colors: Tensor) -> Tensor:
+    """N×3×P colours -> N×P×10: 1, r, g, b and their squares and products, the terms of any
+    quadratic function of a colour."""
+    r, g, b = colors.unbind(1)
+    return torch.stack([torch.ones_like(r), r, g, b, r * r, g * g, b * b, r * g, r * b, g * b], dim=-1)
+
+
+def unexplained_color(output: Tensor, photo: Tensor, ridge: float = 1e-5) -> Tensor:
+    """The share of the output's colour variance that no one function of the photo's colour
+    explains, averaged over the batch: 0 when the output recolours the photo consistently
+    (every photo colour to one colour, wherever it is), near 1 for colour laid over the photo
+    regardless of it (colour clouds). `output`, `photo`: N×3×h×w coarse colours (pictures
+    average-pooled); the function is the least-squares quadratic of each picture, found anew
+    each call (a ridge of `ridge` keeps it defined on a flat photo)."""
+    n = output.shape[0]
+    y = output.double().reshape(n, 3, -1).transpose(1, 2)  # N×P×3
+    x = quadratic_colour_basis(photo.double().reshape(n, 3, -1))  # N×P×10
+    normal = x.transpose(1, 2) @ x + ridge * torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+    fitted = x @ torch.linalg.solve(normal, x.transpose(1, 2) @ y)
+    residual = (y - fitted).pow(2).sum((1, 2))
+    # The floor (a variance of 1e-3 per colour) keeps a near-flat output from dividing by nothing.
+    variance = (y - y.mean(1, keepdim=True)).pow(2).sum((1, 2)) + 1e-3 * y.shape[1]
+    return (residual / variance).mean().to(output.dtype)
+
+
 def content_loss(features: Tensor, target: Tensor, scale: float | Tensor = 1.0) -> Tensor:
     """Mean squared feature difference, i.e. normalised by the map size.
 

@@ -10,7 +10,7 @@ from brushwork.errors import BrushworkError
 
 BACKBONES = ("efficientnet-lite0", "vgg19", "random")
 DEFAULT_BACKBONE = "efficientnet-lite0"
-CONTENT_WEIGHT = 2.0
+CONTENT_WEIGHT = 1.0
 STYLE_WEIGHT = 1.0
 STYLE_SIZE = 512  # longer side of a single painting when its Gram target is taken
 
