@@ -12,6 +12,11 @@ machine noise hits all alike. Engines:
 - brushwork onnx: `Stylizer(engine="onnx")`, the model exported and run by onnxruntime;
 - Johnson: the baseline transformation network, eager float32 (as pytorch/examples runs it).
 
+Where the time goes (1024² and 4K, brushwork's PyTorch engine, one process): JPEG decode,
+bytes to floats, the thumbnail, the thumbnail's statistics pass, the full-size network pass,
+floats to bytes, PNG and JPEG encode, and the whole `Stylizer` call on decoded pixels, its
+first call after loading (what a one-photo command pays) and warm.
+
 Large photo: `brushwork stylize` on a JPEG of 8000×6000 (48 MP) in a fresh process, tiled
 automatically and, for comparison, with ``--tile 0`` (whole image); peak RSS of the
 process, wall time, and the PSNR between the two outputs (the seam check).
@@ -83,6 +88,67 @@ def _worker(engine: str, size: int) -> None:
     print(json.dumps({"seconds": seconds, "peak_mib": _peak_mib(), "base_mib": imported, "params": params}))
 
 
+PROFILE_SIZES = ((1024, 1024), (3840, 2160))
+PROFILE_ROUNDS = 5
+
+
+def _profile_worker(width: int, height: int) -> None:
+    """Child process: the stages of stylizing one W×H photo, median ms of PROFILE_ROUNDS
+    after one warm-up each; print JSON."""
+    import io
+
+    from brushwork.images import from_uint8, to_uint8
+    from brushwork.inference.stylize import Stylizer
+    from brushwork.models import GeneratorConfig, build_generator
+    from brushwork.models.layers import NormStatistics
+    from brushwork.models.thumbnail import thumbnail
+    from training import GENERATORS
+
+    torch.manual_seed(0)
+    net = build_generator(GeneratorConfig(**vars(GENERATORS["brushwork"]))).eval()
+    folder = Path(tempfile.mkdtemp())
+    _photo(folder / "photo.jpg", width, height)
+    start = time.perf_counter()
+    stylizer = Stylizer(net, {"style_name": "bench", "generator": vars(net.config)}, torch.device("cpu"))
+    pixels = torch.from_numpy(np.asarray(Image.open(folder / "photo.jpg").convert("RGB")).copy())
+    with torch.inference_mode():
+        stylizer.stylize_pixels(pixels)
+    first = time.perf_counter() - start  # model set-up and the first call (decode excluded)
+    generator = stylizer.engine.generator
+    layout = stylizer.engine.memory_format
+
+    def encode(image: Image.Image, kind: str) -> None:
+        image.save(io.BytesIO(), format=kind, **({"quality": 92} if kind == "JPEG" else {}))
+
+    photo = from_uint8(pixels).contiguous(memory_format=layout)
+    small = thumbnail(photo).contiguous(memory_format=layout)  # a small photo is its own: no statistics pass
+    out_image = Image.fromarray(to_uint8(photo)[0].numpy())
+    stages = {
+        "JPEG decode": lambda: Image.open(folder / "photo.jpg").convert("RGB").load(),
+        "bytes to floats": lambda: from_uint8(pixels),
+        "thumbnail": lambda: thumbnail(photo),
+        "statistics pass (thumbnail)": lambda: small is not photo and generator.paint(small, None, NormStatistics()),
+        "network pass (full size)": lambda: generator(photo),  # thumbnail and statistics pass included, taken off below
+        "floats to bytes": lambda: to_uint8(photo),
+        "PNG encode": lambda: encode(out_image, "PNG"),
+        "JPEG encode": lambda: encode(out_image, "JPEG"),
+        "whole call, warm": lambda: stylizer.stylize_pixels(pixels),
+    }
+    ms = {}
+    with torch.inference_mode():
+        for name, stage in stages.items():
+            stage()
+            times = []
+            for _ in range(PROFILE_ROUNDS):
+                begin = time.perf_counter()
+                stage()
+                times.append(time.perf_counter() - begin)
+            ms[name] = 1000 * statistics.median(times)
+    ms["network pass (full size)"] -= ms["statistics pass (thumbnail)"] + ms["thumbnail"]
+    ms["first call after loading"] = 1000 * first
+    print(json.dumps(ms))
+
+
 def _large_worker(model: str, photo: str, output: str, tile: str) -> None:
     """Child process: `brushwork stylize` one big photo; print wall time and peak RSS."""
     from brushwork.cli import main
@@ -116,12 +182,16 @@ def main() -> None:
     p = parser(__doc__)
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "SIZE"), help=argparse.SUPPRESS)
     p.add_argument("--large-worker", nargs=4, help=argparse.SUPPRESS)
+    p.add_argument("--profile-worker", nargs=2, type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         _worker(args.worker[0], int(args.worker[1]))
         return
     if args.large_worker:
         _large_worker(*args.large_worker)
+        return
+    if args.profile_worker:
+        _profile_worker(*args.profile_worker)
         return
     sizes = (64, 128) if args.quick else (256, 512, 1024, 2048)
     rounds = 1 if args.quick else 3
@@ -141,6 +211,15 @@ def main() -> None:
         cells = [f"**{ms['brushwork']:.0f}**", *(f"{ms[e]:.0f}" for e in ENGINES[1:])]
         ratios = [f"**{ms['johnson'] / ms['brushwork']:.1f}×**", *(f"{ms['johnson'] / ms[e]:.1f}×" for e in ENGINES[1:-1])]
         rows.append(f"| {size}² | {' | '.join(cells)} | {' | '.join(ratios)} | {' / '.join(f'{peak[e]:.0f}' for e in ENGINES)} |")
+
+    profile_sizes = ((128, 128), (320, 180)) if args.quick else PROFILE_SIZES
+    profiles = {size: _run("--profile-worker", *map(str, size)) for size in profile_sizes}
+    stage_names = list(next(iter(profiles.values())))
+    profile_rows = "\n".join(
+        f"| {name} | " + " | ".join(f"{profiles[size][name]:.1f}" for size in profile_sizes) + " |" for name in stage_names
+    )
+    network = {size: profiles[size]["statistics pass (thumbnail)"] + profiles[size]["network pass (full size)"] for size in profile_sizes}
+    warm = {size: profiles[size]["whole call, warm"] for size in profile_sizes}
 
     width, height = (600, 400) if args.quick else (8000, 6000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,6 +249,16 @@ eager. Parameters: brushwork {params['brushwork'] / 1e6:.2f} M, Johnson {params[
 | size | {' | '.join(f'{LABELS[e]} ms' for e in ENGINES)} | {' | '.join(f'Johnson ÷ {LABELS[e]}' for e in ENGINES[:-1])} | peak RSS MiB ({' / '.join(LABELS[e] for e in ENGINES)}) |
 |{'---|' * (2 * len(ENGINES) + 1)}
 """ + "\n".join(rows) + f"""
+
+Where the time goes: brushwork's PyTorch engine in one process, median ms of {PROFILE_ROUNDS} after one
+warm-up per stage (the first call: building the `Stylizer` and its first `stylize_pixels`,
+the JPEG already decoded). The network alone (both passes) is
+{', '.join(f"{network[s] / warm[s]:.0%} of the warm call at {s[0]}×{s[1]}" for s in profile_sizes)};
+coding the file is not in the call.
+
+| stage | {' | '.join(f'{w}×{h} ms' for w, h in profile_sizes)} |
+|{'---|' * (1 + len(profile_sizes))}
+{profile_rows}
 
 Large photo, `brushwork stylize MODEL photo.jpg -o out.png` on a {width}×{height} JPEG
 ({width * height / 1e6:.0f} MP), a fresh process each (decode, stylize, PNG encode):
