@@ -37,6 +37,15 @@ def test_a_missing_input_is_named_as_missing_not_blamed_on_the_output(tiny_model
     assert "exactly one input" not in err
 
 
+def test_a_command_missing_its_input_and_output_names_the_input_first(tiny_model, tmp_path, capsys):
+    code, _, err = run(["stylize", tiny_model], capsys)
+    assert code != 0
+    assert_one_line_error(err, "at least one image or folder")
+    code, _, err = run(["stylize", tiny_model, make_photo(tmp_path / "p.jpg")], capsys)
+    assert code != 0
+    assert_one_line_error(err, "-o/--output")
+
+
 def test_stylize_folder_mirrors_tree_and_keeps_alpha(tiny_model, photo_dir, tmp_path, capsys):
     rgba = Image.new("RGBA", (20, 16), (200, 50, 20, 255))
     rgba.putpixel((0, 0), (0, 0, 0, 0))

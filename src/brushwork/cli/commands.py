@@ -90,8 +90,6 @@ def _model_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, 
     """The Stylizer options of `brushwork stylize`'s flags (but the mix), and the --style-mix."""
     from brushwork.inference.conditioning import parse_mix
 
-    if len(args.items) < 2:
-        raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
     options = {"device": args.device, "tile": args.tile, "engine": args.engine or "torch",
                "precision": args.precision or "fp32", "compile": args.compile,
                "strength": 1.0 if args.strength is None else args.strength, "preserve_color": args.preserve_color}  # fmt: skip
@@ -148,6 +146,10 @@ def _split_inputs(items: list[str]) -> tuple[list[str], list[str]]:
 def run_stylize(args: argparse.Namespace) -> int:
     from brushwork.inference.stylize import BatchReport, stylize_paths
 
+    if not args.optimize and len(args.items) < 2:
+        raise BrushworkError("stylize needs a model (or bundled style name) and at least one image or folder")
+    if args.output is None:  # after the inputs: a command with neither is missing its input first
+        raise BrushworkError("stylize needs -o/--output: an output image or clip (one input) or a folder")
     if args.max_size is not None and args.max_size < 1:
         raise BrushworkError(f"--max-size must be a positive number of pixels (got {args.max_size})")
     if args.ray is not None:

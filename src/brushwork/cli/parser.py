@@ -79,7 +79,7 @@ def _add_stylize(commands) -> None:
         "image files, video clips or folders of them (recursive); with --optimize only the images",
     )  # fmt: skip
     files = stylize.add_argument_group("files")
-    files.add_argument("-o", "--output", required=True, help="output image or clip (one input) or folder")
+    files.add_argument("-o", "--output", help="output image or clip (one input) or folder (required)")
     files.add_argument("--max-size", type=int, metavar="PX", help="resize so the longer side is at most this (default: keep)")
     files.add_argument("--image-format", choices=("png", "jpg", "webp", "tif", "bmp"),
                        help="output format for folder runs (default: each input's)")  # fmt: skip
