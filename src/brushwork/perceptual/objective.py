@@ -144,8 +144,8 @@ class PerceptualObjective:
 
     @torch.no_grad()
     def content_target(self, photos: Tensor) -> dict[str, Tensor]:
-        """What the content term compares an output with: the photos' `content_layer` map and
-        their tonal layout."""
+        """What the content term compares an output with: the photos' `content_layer` map, their
+        tonal layout and their colours at 1/8 (for the colour mapping)."""
         colors = F.avg_pool2d(photos.float(), COLOR_POOLING[TONE_LAYER])
         return {"features": self.network(photos)[self.content_layer].float(), "tone": tonal_layout(colors), "colors": colors}
 
