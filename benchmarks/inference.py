@@ -14,7 +14,7 @@ machine noise hits all alike. Engines:
 
 Where the time goes (1024² and 4K, brushwork's PyTorch engine, one process): JPEG decode,
 bytes to floats, the thumbnail, the thumbnail's statistics pass, the full-size network pass,
-floats to bytes, PNG and JPEG encode, and the whole `Stylizer` call on decoded pixels, its
+floats to bytes, writing the PNG and JPEG file (as the CLI does), and the whole `Stylizer` call on decoded pixels, its
 first call after loading (what a one-photo command pays) and warm.
 
 Large photo: `brushwork stylize` on a JPEG of 8000×6000 (48 MP) in a fresh process, tiled
@@ -95,9 +95,7 @@ PROFILE_ROUNDS = 5
 def _profile_worker(width: int, height: int) -> None:
     """Child process: the stages of stylizing one W×H photo, median ms of PROFILE_ROUNDS
     after one warm-up each; print JSON."""
-    import io
-
-    from brushwork.images import from_uint8, to_uint8
+    from brushwork.images import from_uint8, save_image, to_uint8
     from brushwork.inference.stylize import Stylizer
     from brushwork.models import GeneratorConfig, build_generator
     from brushwork.models.layers import NormStatistics
@@ -117,8 +115,8 @@ def _profile_worker(width: int, height: int) -> None:
     generator = stylizer.engine.generator
     layout = stylizer.engine.memory_format
 
-    def encode(image: Image.Image, kind: str) -> None:
-        image.save(io.BytesIO(), format=kind, **({"quality": 92} if kind == "JPEG" else {}))
+    def encode(image: Image.Image, kind: str) -> None:  # as the CLI writes its outputs
+        save_image(image, folder / f"out.{kind}")
 
     photo = from_uint8(pixels).contiguous(memory_format=layout)
     small = thumbnail(photo).contiguous(memory_format=layout)  # a small photo is its own: no statistics pass
@@ -130,8 +128,8 @@ def _profile_worker(width: int, height: int) -> None:
         "statistics pass (thumbnail)": lambda: small is not photo and generator.paint(small, None, NormStatistics()),
         "network pass (full size)": lambda: generator(photo),  # thumbnail and statistics pass included, taken off below
         "floats to bytes": lambda: to_uint8(photo),
-        "PNG encode": lambda: encode(out_image, "PNG"),
-        "JPEG encode": lambda: encode(out_image, "JPEG"),
+        "PNG file written": lambda: encode(out_image, "png"),
+        "JPEG file written": lambda: encode(out_image, "jpg"),
         "whole call, warm": lambda: stylizer.stylize_pixels(pixels),
     }
     ms = {}
