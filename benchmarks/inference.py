@@ -95,6 +95,12 @@ PROFILE_ROUNDS = 5
 def _profile_worker(width: int, height: int) -> None:
     """Child process: the stages of stylizing one W×H photo, median ms of PROFILE_ROUNDS
     after one warm-up each; print JSON."""
+    with tempfile.TemporaryDirectory() as tmp:  # the photo and the written outputs
+        print(json.dumps(_profile_stages(width, height, Path(tmp))))
+
+
+def _profile_stages(width: int, height: int, folder: Path) -> dict[str, float]:
+    """Stage -> median ms (see _profile_worker), with its files in `folder`."""
     from brushwork.images import from_uint8, save_image, to_uint8
     from brushwork.inference.stylize import Stylizer
     from brushwork.models import GeneratorConfig, build_generator
@@ -104,7 +110,6 @@ def _profile_worker(width: int, height: int) -> None:
 
     torch.manual_seed(0)
     net = build_generator(GeneratorConfig(**vars(GENERATORS["brushwork"]))).eval()
-    folder = Path(tempfile.mkdtemp())
     _photo(folder / "photo.jpg", width, height)
     start = time.perf_counter()
     stylizer = Stylizer(net, {"style_name": "bench", "generator": vars(net.config)}, torch.device("cpu"))
@@ -144,7 +149,7 @@ def _profile_worker(width: int, height: int) -> None:
             ms[name] = 1000 * statistics.median(times)
     ms["network pass (full size)"] -= ms["statistics pass (thumbnail)"] + ms["thumbnail"]
     ms["first call after loading"] = 1000 * first
-    print(json.dumps(ms))
+    return ms
 
 
 def _large_worker(model: str, photo: str, output: str, tile: str) -> None:
