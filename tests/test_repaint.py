@@ -3,8 +3,10 @@
 import torch
 
 from brushwork.evaluation.repaint import (
-    band_energy, color_clouds, painted_texture, photo_detail, regions, repaint_measures, repaint_score,
+    band_energy, color_clouds, legibility, painted_texture, photo_detail, region_contrast, regions, repaint_measures,
+    repaint_score,
 )  # fmt: skip
+from brushwork.evaluation.metrics import gaussian_blur
 
 
 def scene(size: int = 96) -> torch.Tensor:
@@ -53,23 +55,42 @@ def test_color_clouds_are_low_for_fields_that_follow_the_regions_and_high_across
     assert color_clouds(clouds, labels) > 10  # a*b* units
 
 
-def test_repaint_score_ranks_a_repainted_scene_above_the_photo_and_a_clouded_photo():
+def test_legibility_is_one_for_the_photo_and_falls_when_the_shapes_merge_into_one_hue():
+    photo = scene()
+    labels = regions(photo)
+    contrast = region_contrast(photo, labels)
+    assert abs(legibility(photo, contrast, labels) - 1) < 1e-9
+    one_hue = photo.mean(1, keepdim=True) * torch.tensor([1.0, 0.6, 0.2])[:, None, None]  # both halves orange
+    assert legibility(one_hue, contrast, labels) < 0.5
+    swapped = photo.flip(-1)  # other colours, as far apart: still legible
+    assert legibility(swapped, contrast, labels) > 0.9
+    assert legibility(torch.full_like(photo, 0.5), contrast, labels) < 1e-6
+
+
+def test_repaint_score_ranks_a_repainted_scene_above_the_photo_and_its_imitations():
     photo = scene()
     painting = (0.4 + strokes(seed=2)).expand(1, 3, -1, -1)
     energy = band_energy(painting)
     repainted = photo.clone()
-    repainted[:, :, :, :48] = torch.tensor([0.1, 0.7, 0.2])[:, None, None]
-    repainted[:, :, :, 48:] = torch.tensor([0.9, 0.8, 0.1])[:, None, None]
+    # each half one new colour, as far apart as the photo's red and blue: yellow and dark violet
+    repainted[:, :, :, :48] = torch.tensor([0.95, 0.85, 0.1])[:, None, None]
+    repainted[:, :, :, 48:] = torch.tensor([0.2, 0.05, 0.4])[:, None, None]
     repainted = (repainted + strokes(seed=3)).clamp(0, 1)
     y = torch.linspace(0, 1, 96)[:, None].expand(96, 96)
     clouded = (photo + torch.stack([0.3 * torch.sin(8 * y), 0 * y, -0.3 * torch.sin(8 * y)])[None]).clamp(0, 1)
+    one_hue = (repainted.mean(1, keepdim=True) * torch.tensor([1.0, 0.6, 0.2])[:, None, None]).clamp(0, 1)
+    imitations = {"photo": photo, "clouded": clouded, "blurred": gaussian_blur(photo, 2.0), "one hue": one_hue}
     scores = {name: repaint_measures(photo, image, energy)["repaint"] for name, image in
-              {"photo": photo, "repainted": repainted, "clouded": clouded}.items()}  # fmt: skip
-    assert scores["repainted"] > 0.5 > 0.2 > max(scores["photo"], scores["clouded"])
+              {"repainted": repainted, **imitations}.items()}  # fmt: skip
+    assert scores["repainted"] > 0.5
+    assert all(scores[name] < 0.5 * scores["repainted"] for name in imitations), scores
 
 
 def test_repaint_score_is_a_product():
-    assert repaint_score(1.0, 1.0, 5.0, 5.0) == 0.0  # the photo's detail all there
-    assert repaint_score(0.0, 1.0, 5.0, 5.0) == 1.0
-    assert abs(repaint_score(0.0, 1.0, 10.0, 5.0) - 0.5 ** (1 / 3)) < 1e-9  # twice the photo's clouds
-    assert repaint_score(0.5, 2.0, 1.0, 5.0) == 0.5 ** (1 / 3)  # texture and coherence capped at 1
+    assert repaint_score(1.0, 1.0, 5.0, 5.0, 1.0) == 0.0  # the photo's detail all there
+    assert repaint_score(0.0, 1.0, 5.0, 5.0, 1.0) == 1.0
+    assert repaint_score(0.85, 1.0, 5.0, 5.0, 1.0) == 1.0  # changed enough (CHANGED_DETAIL)
+    assert abs(repaint_score(0.0, 1.0, 10.0, 5.0, 1.0) - 0.5) < 1e-9  # twice the photo's clouds
+    assert abs(repaint_score(0.0, 0.5, 5.0, 5.0, 1.0) - 0.25) < 1e-9  # half the texture counts twice
+    assert abs(repaint_score(0.0, 2.0, 5.0, 5.0, 0.5) - 0.25) < 1e-9  # as does half the legibility
+    assert repaint_score(0.0, 2.0, 1.0, 5.0, 3.0) == 1.0  # texture, coherence and legibility capped at 1

@@ -55,6 +55,7 @@ METRICS = {
     "photo_detail": ("photo's fine detail kept", "lower"),
     "painted_texture": ("fine texture, painting = 1", "higher"),
     "clouds": ("colour clouds within the photo's regions (a*b*)", "lower"),
+    "legibility": ("neighbouring shapes kept apart, photo = 1", "higher"),
     "ssim": ("content SSIM (blurred luminance)", "higher"),
     "edge": ("edge score", "higher"),
     "color_swd": ("colour SWD to style", "lower"),
