@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from brushwork.perceptual.losses import (
-    content_loss, gram_distance, gram_matrix, mean_grams, random_directions, sliced_wasserstein_loss, style_loss,
-    tonal_layout, tone_loss, unexplained_color,
+    content_loss, gram_distance, gram_matrix, lost_contrast, mean_grams, random_directions, sliced_wasserstein_loss,
+    style_loss, tonal_layout, tone_loss, unexplained_color,
 )  # fmt: skip
 from brushwork.perceptual.objective import PerceptualObjective
 from brushwork.training.discriminator import discriminator_loss, generator_adversarial_loss
@@ -113,6 +113,22 @@ def test_the_colour_mapping_term_tells_a_recoloured_photo_from_colour_clouds():
     assert 0.05 < share.item() < unexplained_color(clouded, photo).item()
     share.backward()
     assert (mixed.grad * cloud).sum() > 0  # descending the gradient removes cloud
+
+
+def test_the_contrast_term_asks_a_one_hue_recolouring_to_keep_the_shapes_apart():
+    torch.manual_seed(0)
+    photo = torch.rand(2, 3, 16, 16)
+    gold = torch.tensor([0.8, 0.65, 0.2])[:, None, None]
+    one_hue = (0.5 + 0.1 * (photo.mean(1, keepdim=True) - 0.5)) * gold  # every colour into gold, little apart
+    assert lost_contrast(photo, photo).item() == pytest.approx(0.0, abs=1e-6)
+    assert lost_contrast(1 - photo, photo).item() == pytest.approx(0.0, abs=1e-6)  # other colours, as far apart
+    assert lost_contrast(2 * photo, photo).item() == 0.0  # more contrast than the photo is not penalised
+    assert lost_contrast(torch.full_like(photo, 0.4), photo).item() == pytest.approx(1.0, abs=1e-3)  # flat
+    assert lost_contrast(one_hue, photo).item() > 0.7
+    squeezed = one_hue.clone().requires_grad_()
+    lost_contrast(squeezed, photo).backward()
+    spread = squeezed - squeezed.mean((2, 3), keepdim=True)
+    assert (squeezed.grad * spread.detach()).sum() < 0  # descending the gradient spreads the colours apart
 
 
 def test_the_objective_is_zero_for_the_painting_and_the_photo_and_relative_otherwise():

@@ -161,6 +161,24 @@ def unexplained_color(output: Tensor, photo: Tensor, ridge: float = 1e-5) -> Ten
     return (residual / variance).mean().to(output.dtype)
 
 
+def neighbour_contrast(colors: Tensor) -> Tensor:
+    """N×3×h×w coarse colours -> N: the mean colour distance between horizontally and
+    vertically neighbouring cells, summed over the two directions: how far apart the picture
+    paints its neighbouring areas."""
+    colors = colors.float()
+    across = (colors[..., :, 1:] - colors[..., :, :-1]).pow(2).sum(1).add(1e-8).sqrt().mean((1, 2))
+    down = (colors[..., 1:, :] - colors[..., :-1, :]).pow(2).sum(1).add(1e-8).sqrt().mean((1, 2))
+    return across + down
+
+
+def lost_contrast(output: Tensor, photo: Tensor) -> Tensor:
+    """How much of the photo's neighbour contrast (:func:`neighbour_contrast`) the output lost,
+    squared and averaged over the batch: 0 when its neighbouring areas are at least as far apart
+    as the photo's, 1 when the output is flat. A one-sided hinge: a painting may add contrast."""
+    kept = neighbour_contrast(output) / neighbour_contrast(photo).clamp_min(1e-3)
+    return torch.relu(1 - kept).pow(2).mean()
+
+
 def content_loss(features: Tensor, target: Tensor, scale: float | Tensor = 1.0) -> Tensor:
     """Mean squared feature difference, i.e. normalised by the map size.
 
