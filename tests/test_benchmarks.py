@@ -29,6 +29,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("reliability.py", "## Reliability", []),
         ("video.py", "## Video", []),
         ("scale.py", "## Scale", []),
+        ("new_style.py", "## A new style", ["--out", "models"]),
     ],
 )
 def test_benchmark_quick_mode_writes_its_section(script, heading, extra, tmp_path):
