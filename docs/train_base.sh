@@ -4,8 +4,8 @@
 # one per step. `brushwork train` starts every new style from it (--init, docs/method.md
 # "What 0.8 changed"). Left out: the six held-out paintings of benchmarks/train_heldout.sh
 # and Gauguin's Tahitian Women (the tuning painting on which the base's gain was measured).
-# Run from the repository root with the kit in ../shared/data: 15 minutes on 2 CPU cores,
-# 1.7 GB of memory. NPROC=4 bash docs/train_base.sh runs the same training in 4 processes with
+# Run from the repository root with the kit in ../shared/data: 15-25 minutes on 2 CPU cores
+# (0.9's: 24.5 min with evaluations beside it), 1.7 GB of memory. NPROC=4 bash docs/train_base.sh runs the same training in 4 processes with
 # torchrun (one per GPU, or a share of the CPU's cores each; several machines: docs/scale-out.md):
 # --batch-size stays the whole step's batch, so it trains the same model.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How the bundled styles were trained (run from the repository root, with the project's
-# offline image kit in ../shared/data). Default settings (400 steps from the base generator,
+# offline image kit in ../shared/data). Default settings (150 steps from the base generator,
 # the EfficientNet-Lite0 loss network) except the style name and output. `monet` is
 # brushwork 0.5.0's model (800 steps from random weights; docs/bundled-styles.md says why).
 set -euo pipefail
@@ -18,11 +18,11 @@ common=(--content "$data/content/train" --quiet)
     --name monet --description "Claude Monet, 400 paintings: soft impressionist light and colour" \
     --output "$out/monet.safetensors" --run-dir runs/monet
 # One model of the three styles, with strength control. The styles take turns, one per step:
-# 1200 steps is 400 per style, as the single styles have.
+# 450 steps is 150 per style, as the single styles have.
 /usr/bin/time -v brushwork train "${common[@]}" \
     --style starry_night="$data/style/vangogh_the_starry_night_1889.jpg" \
     --style great_wave="$data/style/hokusai_the_great_wave_off_kanagawa.jpg" \
-    --style monet="$data/collections/monet" --max-strength 1.5 --iterations 1200 \
+    --style monet="$data/collections/monet" --max-strength 1.5 --iterations 450 \
     --name classics --description "Starry Night, Great Wave and Monet in one model: strength, blends and regions" \
     --output "$out/classics.safetensors" --run-dir runs/classics
 # Not bundled: a second run of two single styles, the same commands with --seed 1, to see how

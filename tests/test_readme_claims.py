@@ -64,7 +64,7 @@ def test_train_help_is_a_short_curated_list_with_defaults_and_choices(capsys):
     from brushwork.perceptual.options import CONTENT_WEIGHT
 
     content_help = text.split("\n  --content-weight", 1)[1].split("\n  -", 1)[0]
-    assert "(default: 400)" in text and f"(default: {CONTENT_WEIGHT})" in " ".join(content_help.split())
+    assert "(default: 150)" in text and f"(default: {CONTENT_WEIGHT})" in " ".join(content_help.split())
     assert "{efficientnet-lite0,vgg19,random}" in text and "{brushwork,johnson}" in text
     for research in ("--lr-g", "--crop", "--style-layers", "--photo-gain", "--precision"):
         assert research not in flags  # TOML keys only
