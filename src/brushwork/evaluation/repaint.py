@@ -27,8 +27,9 @@ size, and their combination:
   painted_texture)``, ``coherent = min(1, clouds of the photo / clouds of the output)``,
   ``legible = min(1, legibility)``. 0 for the photo itself, a recoloured or colour-clouded
   photo near 0; a product, so a low score on one is not bought back by the others. The squares
-  and CHANGED_DETAIL were chosen against eight sheets judged by eye and five made-up pictures
-  (docs/method.md, "The repaint judge, second version").
+  and CHANGED_DETAIL were chosen against eight sheets judged by eye and four imitations (a
+  blurred, posterised, recoloured and colour-clouded photo; docs/method.md, "The repaint judge,
+  second version, and the contrast term").
 
 Images are 1×3×H×W float tensors in [0, 1], photo and output of one size.
 """
