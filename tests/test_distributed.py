@@ -131,7 +131,10 @@ def _assert_same_losses(got: list[dict], expected: list[dict]) -> None:
             # The gradient's norm counts the normalised convs' bias gradients, which are rounding
             # alone (see below) and differ with the processes' summation order.
             rtol = max(LOSS_RTOL[step], 1e-3) if key == "grad_norm" else LOSS_RTOL[step]
-            assert a[key] == pytest.approx(b[key], rel=rtol, abs=1e-7), (step, key, a[key], b[key])
+            # Rounding drifts the weights, and so every term, on the scale of the whole objective:
+            # a term near 0 (the adversarial one, ~1e-4 here) is held to rtol of a hundredth of the total.
+            scale = abs(b["total"]) if key != "grad_norm" else 0.0
+            assert a[key] == pytest.approx(b[key], rel=rtol, abs=max(1e-7, rtol * 1e-2 * scale)), (step, key, a[key], b[key])
 
 
 @torch.no_grad()
